@@ -1,0 +1,50 @@
+# Tongban: `make run` sets up and serves with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Parallel workers for the test suite (2 cores on the reference machine).
+TEST_WORKERS ?= 2
+
+.PHONY: setup run test lint migrations-check openapi messages serve worker bench clean browser-deps
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	mkdir -p var
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/tongban migrate --no-input
+	$(BIN)/tongban compilemessages --ignore=.venv -v 0 2>/dev/null || true
+	$(BIN)/tongban demo load
+	@echo "Tongban is serving on http://$(HOST):$(PORT)/ (demo accounts are listed on the home page)"
+	$(BIN)/tongban runserver $(HOST):$(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/tongban makemigrations --check --dry-run
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+openapi: setup
+	$(BIN)/tongban export_openapi docs/openapi.json
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+worker: setup
+	$(BIN)/tongban db_worker
+
+clean:
+	rm -rf var/test_*.sqlite3*

@@ -1,0 +1,94 @@
+"""The REST API under /api/v1/: one NinjaAPI, one router per app, errors bilingual and field-named."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+
+api = NinjaAPI(
+    title="Tongban (通办) API",
+    version="1",
+    description="一网通办 / 一件事一次办 / 跨域通办. Errors: 422 with a list of {field, rule, zh, en}.",
+    urls_namespace="api-v1",
+)
+
+_PYDANTIC_ZH = {
+    "missing": "必填",
+    "string_type": "应为字符串",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为是/否",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "date_parsing": "应为日期 YYYY-MM-DD",
+    "json_invalid": "不是有效的 JSON",
+    "too_short": "过短",
+    "too_long": "过长",
+    "greater_than_equal": "过小",
+    "less_than_equal": "过大",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "dict_type": "应为对象",
+    "list_type": "应为数组",
+}
+
+
+def problems_response(request: HttpRequest, problems: list[Problem], status: int):
+    return api.create_response(request, {"detail": [p.as_dict() for p in problems]}, status=status)
+
+
+@api.exception_handler(InvalidInput)
+def _invalid_input(request, exc: InvalidInput):
+    return problems_response(request, exc.problems, 422)
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_invalid(request, exc: NinjaValidationError):
+    problems = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        field = ".".join(loc) or "body"
+        kind = err.get("type", "invalid")
+        zh = _PYDANTIC_ZH.get(kind, "不符合要求")
+        problems.append(Problem(field=field, rule=kind, zh=f"字段 {field} {zh}", en=f"field {field}: {err.get('msg', kind)}"))
+    return problems_response(request, problems, 422)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request, exc: NotFound):
+    return problems_response(request, [Problem("id", "not_found", "对象不存在或无权访问", "not found")], 404)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request, exc: Conflict):
+    return problems_response(request, [exc.problem], 409)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return problems_response(request, [Problem("auth", "unauthenticated", "请先登录", "authentication required")], 401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return problems_response(request, [Problem("request", "http", str(exc), str(exc))], exc.status_code)
+
+
+def _mount() -> None:
+    # Explicit imports: a router that fails to import must fail loudly, not vanish from the API.
+    from tongban.bundles.api import router as bundles_router
+    from tongban.catalog.api import router as catalog_router
+    from tongban.core.api import router as core_router
+    from tongban.workdays.api import router as workdays_router
+
+    api.add_router("/", core_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/", bundles_router)
+    api.add_router("/workdays", workdays_router)
+
+
+_mount()

@@ -1,0 +1,104 @@
+"""Structure and check-character rules for the codes the platform handles.
+
+- 居民身份证号码 (GB 11643) and 统一社会信用代码 (GB 32100) through python-stdnum.
+- Region codes (GB/T 2260): six digits.
+- Item basic code (基本编码, 12): 2 region + 2 item type + 5 main item + 3 sub-item, digits.
+- Item implementation code (实施编码, 31): implementing body's USCC (18) + exercise level (1) + basic code (12).
+Each check returns a list of Problems (empty when valid) so callers can report all at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from .errors import Problem
+
+# GB/T 39046 / 政务服务事项 types (事项类型).
+ITEM_TYPES: dict[str, tuple[str, str]] = {
+    "01": ("行政许可", "administrative licensing"),
+    "02": ("行政处罚", "administrative penalty"),
+    "03": ("行政强制", "administrative enforcement"),
+    "04": ("行政征收", "administrative levy"),
+    "05": ("行政给付", "administrative payment"),
+    "06": ("行政检查", "administrative inspection"),
+    "07": ("行政确认", "administrative confirmation"),
+    "08": ("行政奖励", "administrative reward"),
+    "09": ("行政裁决", "administrative adjudication"),
+    "10": ("其他行政权力", "other administrative power"),
+    "20": ("公共服务", "public service"),
+}
+# 行使层级: 1 national, 2 provincial, 3 municipal, 4 county, 5 township, 6 village.
+EXERCISE_LEVELS = {"1": "国家级", "2": "省级", "3": "市级", "4": "县级", "5": "乡镇级", "6": "村级"}
+
+_REGION_RE = re.compile(r"^\d{6}$")
+_BASIC_RE = re.compile(r"^\d{12}$")
+
+
+def mask(number: str, keep_start: int = 4, keep_end: int = 4) -> str:
+    """Mask a personal number for display (脱敏): 4301**********1234."""
+    if not number:
+        return ""
+    if len(number) <= keep_start + keep_end:
+        return "*" * len(number)
+    return number[:keep_start] + "*" * (len(number) - keep_start - keep_end) + number[-keep_end:]
+
+
+def check_id_number(value: str, field: str = "id_number") -> list[Problem]:
+    try:
+        ric.validate(value)
+    except StdnumError:
+        return [Problem(field, "gb11643", f"居民身份证号码 {mask(value)} 不符合 GB 11643（长度、出生日期或校验码错误）",
+                        f"ID number {mask(value)} is not valid per GB 11643 (length, birth date or check character)")]
+    return []
+
+
+def check_uscc(value: str, field: str = "uscc") -> list[Problem]:
+    try:
+        uscc.validate(value)
+    except StdnumError:
+        return [Problem(field, "gb32100", f"统一社会信用代码 {value!s} 不符合 GB 32100（18 位，校验码正确）",
+                        f"unified social credit code {value!s} is not valid per GB 32100 (18 characters, correct check character)")]
+    return []
+
+
+def check_region_code(value: str, field: str = "region") -> list[Problem]:
+    if not _REGION_RE.match(str(value or "")):
+        return [Problem(field, "gbt2260", f"行政区划代码 {value!s} 应为 6 位数字（GB/T 2260）",
+                        f"region code {value!s} must be 6 digits (GB/T 2260)")]
+    return []
+
+
+def check_basic_code(value: str, field: str = "basic_code") -> list[Problem]:
+    value = str(value or "")
+    if not _BASIC_RE.match(value):
+        return [Problem(field, "basic_code.format", f"基本编码 {value} 应为 12 位数字（2 位区划 + 2 位类型 + 5 位主项 + 3 位子项）",
+                        f"basic code {value} must be 12 digits (2 region + 2 type + 5 main item + 3 sub-item)")]
+    if value[2:4] not in ITEM_TYPES:
+        return [Problem(field, "basic_code.type", f"基本编码 {value} 的事项类型 {value[2:4]} 不在 GB/T 39046 类型表中",
+                        f"basic code {value} has item type {value[2:4]}, which is not a GB/T 39046 item type")]
+    return []
+
+
+def check_implementation_code(value: str, *, basic_code: str, department_uscc: str,
+                              field: str = "implementation_code") -> list[Problem]:
+    value = str(value or "")
+    if len(value) != 31:
+        return [Problem(field, "implementation_code.length", f"实施编码 {value} 应为 31 位（统一社会信用代码 18 + 行使层级 1 + 基本编码 12），实际 {len(value)} 位",
+                        f"implementation code {value} must be 31 characters (USCC 18 + exercise level 1 + basic code 12), got {len(value)}")]
+    problems: list[Problem] = []
+    if check_uscc(value[:18]):
+        problems.append(Problem(field, "implementation_code.uscc", f"实施编码前 18 位 {value[:18]} 不是有效的统一社会信用代码",
+                                f"the first 18 characters {value[:18]} of the implementation code are not a valid USCC"))
+    elif department_uscc and value[:18] != department_uscc:
+        problems.append(Problem(field, "implementation_code.department", f"实施编码前 18 位 {value[:18]} 与实施主体的统一社会信用代码 {department_uscc} 不一致",
+                                f"the first 18 characters {value[:18]} of the implementation code differ from the implementing department's USCC {department_uscc}"))
+    if value[18] not in EXERCISE_LEVELS:
+        problems.append(Problem(field, "implementation_code.level", f"实施编码第 19 位行使层级 {value[18]} 应为 1-6",
+                                f"the exercise level (19th character) {value[18]} must be 1 to 6"))
+    if value[19:] != basic_code:
+        problems.append(Problem(field, "implementation_code.basic_code", f"实施编码后 12 位 {value[19:]} 与基本编码 {basic_code} 不一致",
+                                f"the last 12 characters {value[19:]} of the implementation code differ from the basic code {basic_code}"))
+    return problems

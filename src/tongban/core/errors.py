@@ -1,0 +1,54 @@
+"""Bilingual, field-named validation problems shared by services, the API and the CLI.
+
+Every rule a user can break is reported as a `Problem`: where (a dotted path to the field), which rule,
+and the message in Chinese and English. Services raise `InvalidInput` with one or more problems and
+write nothing; the API turns it into a 422 with the list; the CLI prints one line per problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    rule: str
+    zh: str
+    en: str
+    file: str = ""
+
+    def line(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        return f"{where}{self.field}: [{self.rule}] {self.zh} / {self.en}"
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        if not self.file:
+            data.pop("file")
+        data["message"] = f"{self.zh} / {self.en}"
+        return data
+
+
+class InvalidInput(Exception):
+    """Raised by services when input breaks a rule; nothing has been written."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("; ".join(p.line() for p in self.problems))
+
+
+class NotFound(Exception):
+    """The object does not exist or the user may not see it (never says which)."""
+
+
+class Conflict(Exception):
+    """The request is valid but the object's state does not allow it (e.g. already decided)."""
+
+    def __init__(self, zh: str, en: str, rule: str = "state"):
+        self.problem = Problem(field="state", rule=rule, zh=zh, en=en)
+        super().__init__(self.problem.line())
+
+
+def problem(field: str, rule: str, zh: str, en: str) -> Problem:
+    return Problem(field=field, rule=rule, zh=zh, en=en)

@@ -1,0 +1,33 @@
+"""Readiness: can we reach the database, and is the task queue reachable and draining?"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+STALE_QUEUE_AFTER = timedelta(minutes=15)
+
+
+def check() -> dict:
+    report: dict = {"ok": True, "database": {"ok": False}, "tasks": {"ok": False}}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        report["database"] = {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+        report["database"] = {"ok": False, "error": exc.__class__.__name__}
+    try:
+        from django_tasks_db.models import DBTaskResult
+
+        ready = DBTaskResult.objects.filter(status="READY")
+        oldest = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+        stale = oldest is not None and timezone.now() - oldest > STALE_QUEUE_AFTER
+        report["tasks"] = {"ok": not stale, "oldest_ready": oldest.isoformat() if oldest else None,
+                           "stale": stale}
+    except Exception as exc:  # noqa: BLE001
+        report["tasks"] = {"ok": False, "error": exc.__class__.__name__}
+    report["ok"] = report["database"]["ok"] and report["tasks"]["ok"]
+    return report

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tongban.api.main import api
+from tongban.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tongban.portal.urls")),
+]
