@@ -83,12 +83,16 @@ def _mount() -> None:
     from tongban.bundles.api import router as bundles_router
     from tongban.catalog.api import router as catalog_router
     from tongban.core.api import router as core_router
+    from tongban.exchange.api import router as exchange_router
+    from tongban.licences.api import router as licences_router
     from tongban.workdays.api import router as workdays_router
 
     api.add_router("/", core_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/", bundles_router)
     api.add_router("/workdays", workdays_router)
+    api.add_router("/licences", licences_router)
+    api.add_router("/exchange", exchange_router)
 
 
 _mount()
