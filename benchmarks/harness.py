@@ -69,3 +69,29 @@ def _fmt(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds:.2f} s"
+
+
+class benchmark_database:  # noqa: N801 - used as a context manager like a function
+    """Create a throw-away test database (SQLite file or PostgreSQL per DATABASE_URL), migrate it,
+    and drop it afterwards, so benchmarks never touch real data.
+
+        with benchmark_database():
+            ...
+    """
+
+    def __enter__(self):
+        setup_django()
+        from django.db import connection
+        from django.test.utils import setup_databases, setup_test_environment
+
+        setup_test_environment()
+        self._old = setup_databases(verbosity=0, interactive=False, keepdb=False)
+        self.vendor = connection.vendor
+        return self
+
+    def __exit__(self, *exc):
+        from django.test.utils import teardown_databases, teardown_test_environment
+
+        teardown_databases(self._old, verbosity=0)
+        teardown_test_environment()
+        return False
