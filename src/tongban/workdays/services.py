@@ -29,6 +29,16 @@ MIN_YEAR, MAX_YEAR = 1990, 2199
 _TOP_LEVEL_KEYS = {"year", "source", "holidays", "workdays"}
 
 
+class _NoticeLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is reported with its field, not a crash."""
+
+
+_NoticeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class HolidayRange:
     name: str
@@ -94,8 +104,8 @@ def calendar_year_load_document(*, content: bytes, name: str, loaded_by=None) ->
 def check_notice_document(*, content: bytes) -> dict:
     """Parse and validate a notice document without writing; returns calendar_year_load arguments."""
     try:
-        data = yaml.safe_load(content.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = yaml.load(content.decode("utf-8"), Loader=_NoticeLoader)  # noqa: S506 - a SafeLoader subclass
+    except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise InvalidInput(Problem("file", "yaml", "文件不是有效的 UTF-8 YAML",
                                    f"not valid UTF-8 YAML: {exc}")) from exc
     parsed, problems = parse_notice(data)
