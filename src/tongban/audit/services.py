@@ -156,6 +156,7 @@ class VerifyResult:
     action: str = ""
     rule: str = ""  # gap / prev_hash / hash_mismatch / head_ahead / head_mismatch
     problem_zh: str = ""
+    problem_en: str = ""
     last_seq: int | None = None
     last_hash: str = ""
 
@@ -245,4 +246,4 @@ def verify_chain(*, from_seq: int | None = None, batch_size: int = 2000,
 def _broken(checked: int, seq: int, entry_id: int | None, action: str, rule: str, zh: str,
             en: str) -> VerifyResult:
     return VerifyResult(ok=False, checked=checked, first_broken_seq=seq, problem=f"{zh} / {en}",
-                        entry_id=entry_id, action=action, rule=rule, problem_zh=zh)
+                        entry_id=entry_id, action=action, rule=rule, problem_zh=zh, problem_en=en)
