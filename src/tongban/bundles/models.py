@@ -19,6 +19,9 @@ class Bundle(models.Model):
     code = models.SlugField(_("编码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=128)
     theme = models.CharField(_("主题"), max_length=16, choices=Theme.choices)
+    description = models.TextField(_("说明"), blank=True)
+    keywords = models.JSONField(_("检索关键词"), default=list, blank=True,
+                                help_text=_("智能导办用的同义词与口语说法，例如 火锅店、小餐馆"))
 
     class Meta:
         ordering = ["code"]

@@ -102,3 +102,28 @@ def check_implementation_code(value: str, *, basic_code: str, department_uscc: s
         problems.append(Problem(field, "implementation_code.basic_code", f"实施编码后 12 位 {value[19:]} 与基本编码 {basic_code} 不一致",
                                 f"the last 12 characters {value[19:]} of the implementation code differ from the basic code {basic_code}"))
     return problems
+
+
+def _org_code_check(body: str) -> str:
+    """GB 11714 check character of an 8-character organisation code body."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(alphabet.index(c) * w for c, w in zip(body, weights, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def make_uscc(*, registration: str, region: str, serial: int) -> str:
+    """A structurally valid 统一社会信用代码 for demo and test data (never a real organisation's).
+
+    registration: 2 characters (e.g. "11" for a government body, "91" for a company).
+    """
+    body = f"{serial:08d}"[-8:]
+    head = f"{registration}{region}{body}{_org_code_check(body)}"
+    return head + uscc.calc_check_digit(head)
+
+
+def make_id_number(*, region: str, birth: str, sequence: int) -> str:
+    """A structurally valid 居民身份证号码 (GB 11643) for demo and test data; birth as YYYYMMDD."""
+    head = f"{region}{birth}{sequence:03d}"
+    return head + ric.calc_check_digit(head)

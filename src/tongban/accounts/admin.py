@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Enterprise, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "real_name", "kind", "masked_id_number", "region", "department", "is_active")
+    list_filter = ("kind", "region", "groups", "is_active")
+    search_fields = ("username", "real_name", "department__name")
+    list_select_related = ("region", "department")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("通办"), {"fields": ("kind", "real_name", "id_number", "phone", "region", "department", "hall")}),
+    )
+
+    @admin.display(description=_("身份证号码"))
+    def masked_id_number(self, obj):
+        return obj.masked_id_number
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(admin.ModelAdmin):
+    list_display = ("name", "uscc", "legal_representative", "region")
+    search_fields = ("name", "uscc")
+    list_filter = ("region",)
+    raw_id_fields = ("legal_representative",)

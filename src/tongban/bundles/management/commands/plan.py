@@ -1,0 +1,38 @@
+"""`tongban plan BUNDLE --region CODE --answers JSON`: print the one-thing plan as JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand
+
+from tongban.bundles.selectors import plan_bundle
+from tongban.core.errors import InvalidInput
+
+
+class Command(BaseCommand):
+    help = "Plan a one-thing bundle for a region and the applicant's answers; prints JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("bundle")
+        parser.add_argument("--region", required=True)
+        parser.add_argument("--answers", default="{}", help='JSON object, e.g. \'{"area_sqm": 800}\'')
+        parser.add_argument("--on", help="plan with the versions in force on this date (YYYY-MM-DD)")
+
+    def handle(self, *args, **opts):
+        try:
+            answers = json.loads(opts["answers"])
+            if not isinstance(answers, dict):
+                raise ValueError
+        except ValueError:
+            self.stderr.write("answers: [json] --answers 应为 JSON 对象 / --answers must be a JSON object")
+            raise SystemExit(2) from None
+        try:
+            plan = plan_bundle(opts["bundle"], opts["region"], answers,
+                               on=date.fromisoformat(opts["on"]) if opts.get("on") else None)
+        except InvalidInput as exc:
+            for p in exc.problems:
+                self.stderr.write(p.line())
+            raise SystemExit(1) from None
+        self.stdout.write(json.dumps(plan, ensure_ascii=False, indent=2))

@@ -1,0 +1,202 @@
+"""Demo data: seven regions, their departments, items, bundles, halls, staff and applicants.
+
+The catalogue part is built as tongban.catalog/v1 documents from data/demo/*.yaml and imported through
+the same all-or-nothing import as any region's files, so the demo exercises the real format.
+Everything is idempotent: loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from tongban.accounts.models import Enterprise, Role, User
+from tongban.catalog.format import Document, load_documents, parse_text
+from tongban.catalog.services import import_documents
+from tongban.core.codes import make_id_number, make_uscc
+from tongban.regions.models import Department, ServiceHall, Window
+
+DEMO_DIR = Path(settings.PROJECT_DIR) / "data" / "demo"
+DEMO_PASSWORD = "tongban-demo"  # noqa: S105 - published demo credential, development data only
+MINISTRIES = {  # defining bodies of licence types (national level, region 100000)
+    "samr": 1, "mps": 2, "mohurd": 3, "mem": 4, "nhc": 5, "mnr": 6, "mee": 7, "mohrss": 8, "mca": 9,
+}
+PEOPLE = [  # per region: a citizen and an entrepreneur (legal representative of a demo enterprise)
+    ("citizen", "市民", "19580312", 13),
+    ("boss", "经营者", "19860921", 25),
+    ("agent", "代办人", "19920505", 37),
+]
+SURNAMES = {"changsha": "刘", "zhuzhou": "陈", "xiangtan": "彭", "xianning": "张", "qingpu": "沈", "wujiang": "徐", "jiashan": "钱"}
+GIVEN = {"citizen": "秀英", "boss": "伟", "agent": "敏"}
+
+
+def _read(name: str) -> dict:
+    return parse_text((DEMO_DIR / name).read_text(encoding="utf-8"))
+
+
+def ministry_uscc(key: str) -> str:
+    return make_uscc(registration="11", region="100000", serial=MINISTRIES[key])
+
+
+def department_uscc(region_code: str, index: int) -> str:
+    return make_uscc(registration="11", region=region_code, serial=int(region_code) * 100 + index)
+
+
+def _substitute(value):
+    text = json.dumps(value, ensure_ascii=False)
+    for key in MINISTRIES:
+        text = text.replace("{" + key + "}", ministry_uscc(key))
+    return json.loads(text)
+
+
+def build_documents() -> list[Document]:
+    regions_cfg, vocab, items_cfg = _read("regions.yaml"), _substitute(_read("vocabulary.yaml")), _substitute(_read("items.yaml"))
+    docs = [Document("demo:vocabulary", {"format": "tongban.catalog/v1", "licence_types": vocab["licence_types"],
+                                         "materials": vocab["materials"]})]
+    provinces = {p["code"]: {**p, "level": "province", "parent": None} for p in regions_cfg["provinces"]}
+    cities = {c["code"]: {**c, "level": "city"} for c in regions_cfg["cities"]}
+    for region in regions_cfg["regions"]:
+        chain, parent = [], region["parent"]
+        while parent:
+            node = cities.get(parent) or provinces[parent]
+            chain.insert(0, {"code": node["code"], "name": node["name"], "level": node["level"], "parent": node.get("parent")})
+            parent = node.get("parent")
+        own = {"code": region["code"], "name": region["name"], "level": region["level"], "parent": region["parent"]}
+        departments = [
+            {"uscc": department_uscc(region["code"], i), "name": region["name"] + d["name"], "kind": d["kind"], "region": region["code"]}
+            for i, d in enumerate(regions_cfg["departments"], start=1)
+        ]
+        by_kind = {d["kind"]: d for d in departments}
+        level = "3" if region["level"] == "city" else "4"
+        group = regions_cfg["groups"].get(region["group"], [])
+        variations = items_cfg.get("variations", {}).get(region["slug"], {})
+        items = [
+            _item(t, region["code"], by_kind[t["department"]]["uscc"], level, group, items_cfg["defaults"], variations.get(t["key"], {}))
+            for t in items_cfg["items"]
+        ]
+        docs.append(Document(f"demo:{region['slug']}", {"format": "tongban.catalog/v1", "regions": [*chain, own],
+                                                         "departments": departments, "items": items}))
+    bundle_docs, problems = load_documents(DEMO_DIR / "bundles")
+    assert not problems, problems
+    return docs + bundle_docs
+
+
+def _item(t: dict, region: str, uscc: str, level: str, group: list[str], defaults: dict, variation: dict) -> dict:
+    cross = t.get("cross_region", {"scope": "none"})
+    if cross.get("scope") == "group":
+        cross = {"scope": "listed", "regions": group} if group else {"scope": "none", "regions": []}
+    version = {
+        "version": 1, "status": "published", "valid_from": defaults["valid_from"], "name": t["name"], "type": t["type"],
+        "legal_basis": t.get("legal_basis", ""), "statutory_days": t["statutory_days"], "promised_days": t["promised_days"],
+        "notice_days": defaults["notice_days"], "handling_forms": t.get("handling_forms", defaults["handling_forms"]),
+        "visits": t.get("visits", 1), "fee": t.get("fee", defaults["fee"]), "acceptance_conditions": t.get("acceptance_conditions", ""),
+        "result": t.get("result", {"name": "", "licence_type": None}), "cross_region": cross,
+        "form": copy.deepcopy(t.get("form", [])), "materials": copy.deepcopy(t.get("materials", [])),
+    }
+    for key, value in variation.items():
+        if key == "add_materials":
+            version["materials"].extend(value)
+        else:
+            version[key] = value
+    return {"basic_code": t["basic_code"], "implementation_code": f"{uscc}{level}{t['basic_code']}", "region": region,
+            "department": uscc, "name": t["name"], "versions": [version]}
+
+
+def load() -> dict:
+    """Load everything (idempotent). Returns counts for the command's output."""
+    counts = import_documents(documents=build_documents())
+    with transaction.atomic():
+        counts.update(_load_people())
+    counts.update(_load_integrations())
+    return counts
+
+
+def _load_integrations() -> dict:
+    """Let other capabilities add their demo data (keys, registers) once the people exist."""
+    return {}
+
+
+def _load_people() -> dict:
+    regions_cfg = _read("regions.yaml")
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+    staff = people = 0
+    for n, region in enumerate(regions_cfg["regions"], start=1):
+        code, slug = region["code"], region["slug"]
+        hall, _ = ServiceHall.objects.update_or_create(
+            code=f"{code}-hall", defaults={"name": f"{region['name']}政务服务中心", "region_id": code,
+                                           "address": f"{region['name']}市民之家"})
+        for number, (name, cats) in enumerate([("综合窗口（企业）", "enterprise"), ("综合窗口（个人）", "personal"),
+                                              ("跨域通办窗口", "cross-region"), ("统一出件窗口", "delivery")], start=1):
+            Window.objects.update_or_create(hall=hall, number=f"{number:02d}", defaults={"name": name, "categories": cats})
+        for i, d in enumerate(regions_cfg["departments"], start=1):
+            department = Department.objects.get(uscc=department_uscc(code, i))
+            staff += _staff(f"{slug}-{d['short']}", f"{department.name}审批员", code, [Role.OFFICER], department=department)
+        staff += _staff(f"{slug}-clerk", f"{region['name']}综合窗口", code, [Role.CLERK], hall=hall)
+        staff += _staff(f"{slug}-supervisor", f"{region['name']}效能监督", code, [Role.SUPERVISOR])
+        staff += _staff(f"{slug}-admin", f"{region['name']}管理员", code, [Role.ADMINISTRATOR], staff_flag=True)
+        staff += _staff(f"{slug}-auditor", f"{region['name']}审计员", code, [Role.AUDITOR])
+        for kind, _label, birth, seq in PEOPLE:
+            user, created = User.objects.update_or_create(
+                username=f"{slug}-{kind}",
+                defaults={"kind": User.Kind.PERSON, "real_name": SURNAMES[slug] + GIVEN[kind], "region_id": code,
+                          "id_number": make_id_number(region=_person_region(code), birth=birth, sequence=seq + n),
+                          "phone": f"139{int(code):08d}"[:11]})
+            if created:
+                _set_demo_password(user)
+            people += int(created)
+            if kind == "boss":
+                Enterprise.objects.update_or_create(
+                    uscc=make_uscc(registration="91", region=code, serial=70000 + n),
+                    defaults={"name": f"{region['name']}{SURNAMES[slug]}记餐饮管理有限公司", "legal_representative": user,
+                              "address": f"{region['name']}人民路{100 + n}号", "region_id": code})
+    admin, created = User.objects.get_or_create(username="admin", defaults={"kind": User.Kind.STAFF, "real_name": "平台管理员",
+                                                                          "is_staff": True, "is_superuser": True})
+    if created:
+        _set_demo_password(admin)
+    return {"staff": staff, "people": people}
+
+
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    # Hash once: ~150 demo accounts share the published demo password (PBKDF2 per user would take a minute).
+    return make_password(DEMO_PASSWORD)
+
+
+def _set_demo_password(user: User) -> None:
+    user.password = _demo_password_hash()
+    user.save(update_fields=["password"])
+
+
+def _person_region(code: str) -> str:
+    # ID numbers carry the county-level code of the place of registration; cities use their urban district "02".
+    return code if not code.endswith("00") else code[:4] + "02"
+
+
+def _staff(username: str, name: str, region: str, roles: list[str], *, department=None, hall=None, staff_flag=False) -> int:
+    user, created = User.objects.update_or_create(
+        username=username, defaults={"kind": User.Kind.STAFF, "real_name": name, "region_id": region,
+                                     "department": department, "hall": hall, "is_staff": staff_flag})
+    if created:
+        _set_demo_password(user)
+    user.groups.set(Group.objects.filter(name__in=roles))
+    return int(created)
+
+
+def demo_accounts() -> list[dict]:
+    """The demo accounts shown on the home page (development data only)."""
+    regions_cfg = _read("regions.yaml")
+    rows = []
+    for region in regions_cfg["regions"]:
+        slug = region["slug"]
+        rows.append({"region": region["name"], "citizen": f"{slug}-citizen", "boss": f"{slug}-boss",
+                     "clerk": f"{slug}-clerk", "market": f"{slug}-market", "fire": f"{slug}-fire",
+                     "housing": f"{slug}-housing", "supervisor": f"{slug}-supervisor"})
+    return rows
