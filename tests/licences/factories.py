@@ -17,7 +17,7 @@ def make_uscc(n: int, region: str = "430100", kind: str = "11") -> str:
 
 def make_id_number(n: int, region: str = "430102", birth: str = "19850101") -> str:
     body = f"{region}{birth}{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")
 
 
 class RegionFactory(factory.django.DjangoModelFactory):

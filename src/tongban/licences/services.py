@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tongban.audit.services import append_entry
 from tongban.catalog.models import LicenceType
 from tongban.core.codes import check_id_number, check_uscc
 from tongban.core.errors import Conflict, InvalidInput, Problem
@@ -165,7 +166,16 @@ def issue_licence(*, licence_type: LicenceType, issuer: Department, holder_code_
         source_ref=source_ref, issued_by=actor)
     _sign_and_save(licence, previous=None)
     log.info("licence issued", extra={"identifier": licence.identifier, "source_ref": source_ref})
+    _audit("licence.issued", licence, actor, after={"status_index": licence.status_index,
+                                                    "key_id": licence.signing_key.key_id})
     return licence
+
+
+def _audit(action: str, licence: Licence, actor, *, reason: str = "", after: dict | None = None) -> None:
+    """The audit entry, always the last step of the transaction (see tongban.audit.services)."""
+    append_entry(action=action, actor=actor, object_type="licence", object_id=licence.identifier,
+                 region_code=licence.issuer.region_id, subject_code=licence.holder_code,
+                 case_ref=licence.source_ref, reason=reason, after=after)
 
 
 def _locked(licence: Licence) -> Licence:
@@ -197,6 +207,7 @@ def suspend_licence(*, licence: Licence, reason: str, actor=None) -> Licence:
     if licence.status != Licence.Status.VALID:
         raise Conflict("只有有效的证照可以中止", "only a valid licence can be suspended")
     _set_status(licence, Licence.Status.SUSPENDED, reason, timezone.now())
+    _audit("licence.suspended", licence, actor, reason=reason)
     return licence
 
 
@@ -208,6 +219,7 @@ def resume_licence(*, licence: Licence, reason: str, actor=None) -> Licence:
         raise Conflict("只有已中止的证照可以恢复（注销不可撤销）",
                        "only a suspended licence can be resumed (revocation is final)")
     _set_status(licence, Licence.Status.VALID, reason, timezone.now())
+    _audit("licence.resumed", licence, actor, reason=reason)
     return licence
 
 
@@ -219,6 +231,7 @@ def revoke_licence(*, licence: Licence, reason: str, actor=None) -> Licence:
     if licence.status == Licence.Status.REVOKED:
         raise Conflict("证照已注销", "licence already revoked")
     _set_status(licence, Licence.Status.REVOKED, reason, timezone.now())
+    _audit("licence.revoked", licence, actor, reason=reason)
     return licence
 
 
@@ -256,7 +269,9 @@ def amend_licence(*, licence: Licence, reason: str, holder_name: str | None = No
         valid_from=new_from, valid_until=new_until, issued_at=now, status_index=_reserve_index(status_list, now),
         previous=old, source_ref=source_ref or old.source_ref, issued_by=actor)
     _set_status(old, Licence.Status.REVOKED, f"superseded by {new.identifier}: {reason}", now)
-    return _sign_and_save(new, previous=old)
+    _sign_and_save(new, previous=old)
+    _audit("licence.amended", new, actor, reason=reason, after={"previous": old.identifier})
+    return new
 
 
 def status_list_document(status_list: StatusList) -> dict:
@@ -331,3 +346,12 @@ def revoke_signing_key(*, key: SigningKey) -> SigningKey:
         publish_trust_list(region=key.region)
     cache.invalidate()
     return key
+
+
+def authorise_issuer(*, licence_type: LicenceType, department: Department) -> LicenceTypeIssuer:
+    """Allow `department` to issue `licence_type` (idempotent)."""
+    entry, created = LicenceTypeIssuer.objects.get_or_create(licence_type=licence_type, department=department)
+    if not created and not entry.active:
+        entry.active = True
+        entry.save(update_fields=["active"])
+    return entry

@@ -1,0 +1,54 @@
+"""Demo keys and trust for the demo loader: `ensure_demo_keys()` (idempotent).
+
+- Every department gets an active Ed25519 signing key, except market-regulation departments of
+  咸宁 (421200), which sign with SM2/SM3 (to show the national algorithm side by side).
+- Every region with departments gets a trust list naming them, signed by a region key.
+- Regions of one cooperation area recognise each other (跨域互认): 长沙/株洲/湘潭 and
+  青浦/吴江/嘉善 (长三角生态绿色一体化发展示范区). 咸宁 recognises nobody, so its licences only
+  verify at home (or once recognised in the admin).
+- Lists due for re-signing are refreshed, so a reloaded demo never serves stale lists.
+Which department issues which licence type is demo data of the catalogue: call
+`services.authorise_issuer(licence_type=..., department=...)` for each pair.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from tongban.regions.models import Department, Region
+
+from . import crypto, keystore, services, trust
+from .models import TrustedIssuer, TrustRecognition
+
+SM2_REGION = "421200"
+SM2_KIND = Department.Kind.MARKET_REGULATION
+RECOGNITION_GROUPS = [("430100", "430200", "430300"), ("310118", "320509", "330421")]
+
+
+def demo_algorithm(department: Department) -> str:
+    return crypto.SM2_SM3 if department.region_id == SM2_REGION and department.kind == SM2_KIND else crypto.ED25519
+
+
+@transaction.atomic
+def ensure_demo_keys() -> dict:
+    created_keys, changed = 0, set()
+    for department in Department.objects.select_related("region").order_by("pk"):
+        if keystore.active_key(department=department) is None:
+            keystore.create_key(department=department, algorithm=demo_algorithm(department))
+            created_keys += 1
+            changed.add(department.region_id)
+        if not TrustedIssuer.objects.filter(trust_list__region=department.region, department=department).exists():
+            trust.add_trusted_issuer(region=department.region, department=department, publish=False)
+            changed.add(department.region_id)
+    regions = {r.code: r for r in Region.objects.filter(code__in=[c for g in RECOGNITION_GROUPS for c in g])}
+    for group in RECOGNITION_GROUPS:
+        for a in group:
+            for b in group:
+                if a != b and a in regions and b in regions and not TrustRecognition.objects.filter(
+                        region_id=a, recognised_id=b).exists():
+                    TrustRecognition.objects.create(region=regions[a], recognised=regions[b])
+                    changed.add(a)
+    for region in Region.objects.filter(code__in=changed):
+        trust.publish_trust_list(region=region)
+    refreshed = trust.refresh_trust_lists() + services.refresh_status_lists()
+    return {"keys_created": created_keys, "trust_lists_published": len(changed), "refreshed": refreshed}
