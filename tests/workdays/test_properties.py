@@ -66,3 +66,15 @@ def test_provisional_exactly_when_an_uncovered_year_is_counted_over(start, days)
     # official data covers 2004..2026 here; every counted day lies in (start, due]
     result = add_workdays(start, days)
     assert result.provisional == (result.due.year >= 2027)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.dates(min_value=date(1995, 1, 1), max_value=date(2060, 12, 31)),
+       days=st.integers(min_value=-800, max_value=800).filter(bool))
+def test_precomputed_span_and_day_walk_agree_also_at_its_edges(start, days):
+    from tongban.workdays import calendar
+
+    table = calendar._table(calendar._current(), None)
+    walked = date.fromordinal(calendar._walk(table.exceptions, start.toordinal(), days))
+    assert add_workdays(start, days).due == walked
+    assert workdays_between(start, walked) == days

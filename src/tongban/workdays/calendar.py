@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from chinese_calendar import constants as _package
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.errors import InvalidInput, Problem
@@ -34,7 +36,11 @@ from tongban.core.errors import InvalidInput, Problem
 MAX_DAYS = 3660
 
 #: Seconds between two checks of the calendar revision row (per process). 0 checks on every call.
+#: Override with the setting WORKDAYS_REVISION_CHECK_SECONDS.
 DEFAULT_REVISION_CHECK_SECONDS = 2.0
+
+#: The precomputed list of working days reaches this many years past the last year with data.
+PRECOMPUTE_YEARS_AHEAD = 15
 
 PACKAGE_FIRST_YEAR = min(d.year for d in _package.holidays)
 PACKAGE_LAST_YEAR = max(d.year for d in _package.holidays)
@@ -55,16 +61,45 @@ class Due:
 # The cached calendar
 
 
+class _Days:
+    """One effective calendar (nationwide, or for one region lineage).
+
+    `exceptions` maps date ordinals to working/not where a rule overrides Mon-Fri; `working` is the
+    sorted list of working-day ordinals in [first, last], built on first use, so that the Nth working
+    day after a date is one bisect and one index (dates outside the span fall back to a day loop).
+    """
+
+    __slots__ = ("exceptions", "first", "last", "_working")
+
+    def __init__(self, exceptions: dict[int, bool]):
+        self.exceptions = exceptions
+        years = [date.fromordinal(o).year for o in (min(exceptions), max(exceptions))] if exceptions else []
+        first_year = min([PACKAGE_FIRST_YEAR, *years])
+        last_year = max([PACKAGE_LAST_YEAR, timezone.now().year, *years]) + PRECOMPUTE_YEARS_AHEAD
+        self.first = date(first_year, 1, 1).toordinal()
+        self.last = date(min(last_year, 9999), 12, 31).toordinal()
+        self._working: list[int] | None = None
+
+    @property
+    def working(self) -> list[int]:
+        if self._working is None:
+            get = self.exceptions.get
+            self._working = [o for o in range(self.first, self.last + 1) if get(o, 0 < o % 7 < 6)]
+        return self._working
+
+
 @dataclass
 class _Snapshot:
     token: str | None
     checked_at: float
+    interval: float
     covered_years: frozenset[int]
     loaded_years: frozenset[int]
-    national: dict[int, bool]  # ordinal -> is working day, where it differs from / confirms Mon-Fri
+    national: _Days
     regional: dict[str, dict[int, bool]]  # region code -> its own overrides
     lineages: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> own + ancestors
-    merged: dict[tuple[str, ...], dict[int, bool]] = field(default_factory=dict)
+    merged: dict[tuple[str, ...], _Days] = field(default_factory=dict)
+    by_region: dict[str, _Days] = field(default_factory=dict)  # code -> its effective calendar
 
 
 _snapshot: _Snapshot | None = None
@@ -104,12 +139,9 @@ def _build(token: str | None, now: float) -> _Snapshot:
         else:
             regional.setdefault(region_id, {})[day.toordinal()] = working
     covered = frozenset(range(PACKAGE_FIRST_YEAR, PACKAGE_LAST_YEAR + 1)) | loaded
-    return _Snapshot(token=token, checked_at=now, covered_years=covered, loaded_years=loaded,
-                     national=national, regional=regional)
-
-
-def _check_interval() -> float:
-    return float(getattr(settings, "WORKDAYS_REVISION_CHECK_SECONDS", DEFAULT_REVISION_CHECK_SECONDS))
+    interval = float(getattr(settings, "WORKDAYS_REVISION_CHECK_SECONDS", DEFAULT_REVISION_CHECK_SECONDS))
+    return _Snapshot(token=token, checked_at=now, interval=interval, covered_years=covered, loaded_years=loaded,
+                     national=_Days(national), regional=regional)
 
 
 def _current() -> _Snapshot:
@@ -117,7 +149,7 @@ def _current() -> _Snapshot:
     global _snapshot
     snap = _snapshot
     now = time.monotonic()
-    if snap is not None and now - snap.checked_at < _check_interval():
+    if snap is not None and now - snap.checked_at < snap.interval:
         return snap
     token = _read_token()
     if snap is not None and snap.token == token:
@@ -135,22 +167,27 @@ def clear_cache() -> None:
     _snapshot = None
 
 
-def _table(snap: _Snapshot, region_code: str | None) -> dict[int, bool]:
+def _table(snap: _Snapshot, region_code: str | None) -> _Days:
     if region_code is None:
         return snap.national
+    found = snap.by_region.get(region_code)
+    if found is not None:
+        return found
     lineage = snap.lineages.get(region_code)
     if lineage is None:
         lineage = _lineage(region_code)
         snap.lineages[region_code] = lineage
     relevant = tuple(code for code in lineage if code in snap.regional)
     if not relevant:
-        return snap.national
-    table = snap.merged.get(relevant)
-    if table is None:
-        table = dict(snap.national)
-        for code in reversed(relevant):  # farthest ancestor first, so the nearest region wins
-            table.update(snap.regional[code])
-        snap.merged[relevant] = table
+        table = snap.national
+    else:
+        table = snap.merged.get(relevant)
+        if table is None:
+            exceptions = dict(snap.national.exceptions)
+            for code in reversed(relevant):  # farthest ancestor first, so the nearest region wins
+                exceptions.update(snap.regional[code])
+            table = snap.merged[relevant] = _Days(exceptions)
+    snap.by_region[region_code] = table
     return table
 
 
@@ -177,7 +214,7 @@ def _check_date(value: object, name: str) -> date:
 def is_workday(day: date, region_code: str | None = None) -> bool:
     """True if `day` is a working day (in `region_code` and its ancestors' rules, if given)."""
     ordinal = _check_date(day, "day").toordinal()
-    working = _table(_current(), region_code).get(ordinal)
+    working = _table(_current(), region_code).exceptions.get(ordinal)
     return 0 < ordinal % 7 < 6 if working is None else working
 
 
@@ -204,10 +241,30 @@ def add_workdays(start: date, days: int, region_code: str | None = None) -> Due:
     if days == 0:
         return Due(start, False)
     snap = _current()
-    get = _table(snap, region_code).get
+    table = _table(snap, region_code)
+    first = start.toordinal()
+    ordinal = None
+    if table.first <= first <= table.last:
+        working = table.working
+        index = bisect_right(working, first) + days - 1 if days > 0 else bisect_left(working, first) + days
+        if 0 <= index < len(working):
+            ordinal = working[index]
+    if ordinal is None:
+        ordinal = _walk(table.exceptions, first, days)
+    step = 1 if days > 0 else -1
+    due = date.fromordinal(ordinal)
+    first_counted = date.fromordinal(first + step)
+    low, high = (first_counted, due) if step > 0 else (due, first_counted)
+    covered = snap.covered_years
+    provisional = any(year not in covered for year in range(low.year, high.year + 1))
+    return Due(due, provisional)
+
+
+def _walk(exceptions: dict[int, bool], ordinal: int, days: int) -> int:
+    """Day-by-day fallback outside the precomputed span."""
+    get = exceptions.get
     step = 1 if days > 0 else -1
     remaining = abs(days)
-    ordinal = first = start.toordinal()
     lowest, highest = date.min.toordinal(), date.max.toordinal()
     while remaining:
         ordinal += step
@@ -219,12 +276,7 @@ def add_workdays(start: date, days: int, region_code: str | None = None) -> Due:
             working = 0 < ordinal % 7 < 6
         if working:
             remaining -= 1
-    due = date.fromordinal(ordinal)
-    first_counted = date.fromordinal(first + step)
-    low, high = (first_counted, due) if step > 0 else (due, first_counted)
-    covered = snap.covered_years
-    provisional = any(year not in covered for year in range(low.year, high.year + 1))
-    return Due(due, provisional)
+    return ordinal
 
 
 def next_workday(day: date, region_code: str | None = None, *, inclusive: bool = False) -> Due:
@@ -254,18 +306,22 @@ def _count(first: int, last: int, region_code: str | None) -> int:
     """Working days with ordinals in [first, last]."""
     if last < first:
         return 0
-    table = _table(_current(), region_code)
+    days = _table(_current(), region_code)
+    if days.first <= first and last <= days.last:
+        working = days.working
+        return bisect_right(working, last) - bisect_left(working, first)
+    table = days.exceptions
     # Mon-Fri count by whole weeks, then correct for the dates that have an explicit rule.
     total = _weekdays_until(last) - _weekdays_until(first - 1)
     if len(table) < last - first:
-        for ordinal, working in table.items():
+        for ordinal, working_day in table.items():
             if first <= ordinal <= last:
-                total += _correction(ordinal, working)
+                total += _correction(ordinal, working_day)
     else:
         for ordinal in range(first, last + 1):
-            working = table.get(ordinal)
-            if working is not None:
-                total += _correction(ordinal, working)
+            working_day = table.get(ordinal)
+            if working_day is not None:
+                total += _correction(ordinal, working_day)
     return total
 
 
