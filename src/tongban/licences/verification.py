@@ -8,6 +8,7 @@ offline, signed by a trusted key) -> not revoked / suspended -> within its valid
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,12 +89,14 @@ def _snapshot_status(snapshot: object, issuer_uscc: str, context: TrustContext,
         return "status_invalid"
     body = {k: v for k, v in snapshot.items() if k != "proof"}
     try:
-        cache_key = ("snapshot", key.kid, key.public_key, proof["value"])
+        signed = crypto.canonical_json(body)
         signature = crypto.unb64u(proof["value"])
+        # keyed by everything the signature covers, so a changed snapshot is never served from cache
+        cache_key = ("snapshot", key.kid, key.public_key, hashlib.sha256(signed).digest(), signature)
 
         def build() -> StatusView | None:
             public = crypto.load_public_key(key.alg, key.public_key)
-            if not crypto.verify(key.alg, public, signature, crypto.canonical_json(body)):
+            if not crypto.verify(key.alg, public, signature, signed):
                 return None
             return StatusView(crypto.decode_bitstring(body["lists"]["revocation"]["encodedList"]),
                               crypto.decode_bitstring(body["lists"]["suspension"]["encodedList"]),
