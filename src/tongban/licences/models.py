@@ -133,7 +133,7 @@ class Licence(models.Model):
         ID_NUMBER = "111", _("居民身份证号码")
         USCC = "001", _("统一社会信用代码")
 
-    identifier = models.CharField(_("证照标识"), max_length=64, unique=True)
+    identifier = models.CharField(_("证照标识"), max_length=80, unique=True)
     licence_type = models.ForeignKey("catalog.LicenceType", on_delete=models.PROTECT, related_name="licences",
                                      verbose_name=_("证照类型"))
     issuer = models.ForeignKey("regions.Department", on_delete=models.PROTECT, related_name="issued_licences",
