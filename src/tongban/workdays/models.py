@@ -59,9 +59,13 @@ class CalendarOverride(models.Model):
         verbose_name_plural = _("工作日调整")
         constraints = [
             models.UniqueConstraint(fields=["date"], condition=Q(region__isnull=True),
-                                    name="workdays_override_one_national_per_date"),
+                                    name="workdays_override_one_national_per_date",
+                                    violation_error_message=_("该日期在全国已有调整 / this date already has a "
+                                                              "nationwide override")),
             models.UniqueConstraint(fields=["date", "region"], condition=Q(region__isnull=False),
-                                    name="workdays_override_one_per_region_and_date"),
+                                    name="workdays_override_one_per_region_and_date",
+                                    violation_error_message=_("该日期在该区划已有调整 / this date already has an "
+                                                              "override for this region")),
         ]
         indexes = [models.Index(fields=["date"], name="workdays_override_date")]
 

@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '工作日调整',
                 'ordering': ['date', 'region_id'],
                 'indexes': [models.Index(fields=['date'], name='workdays_override_date')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('region__isnull', True)), fields=('date',), name='workdays_override_one_national_per_date'), models.UniqueConstraint(condition=models.Q(('region__isnull', False)), fields=('date', 'region'), name='workdays_override_one_per_region_and_date')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('region__isnull', True)), fields=('date',), name='workdays_override_one_national_per_date', violation_error_message='该日期在全国已有调整 / this date already has a nationwide override'), models.UniqueConstraint(condition=models.Q(('region__isnull', False)), fields=('date', 'region'), name='workdays_override_one_per_region_and_date', violation_error_message='该日期在该区划已有调整 / this date already has an override for this region')],
             },
         ),
         migrations.RunPython(create_state_row, migrations.RunPython.noop),
