@@ -22,25 +22,31 @@ T = TypeVar("T")
 
 
 class ProcessCache:
-    def __init__(self, name: str):
+    def __init__(self, name: str, max_entries: int = 10000):
         self.name = name
+        self.max_entries = max_entries
         self._data: dict[object, tuple[float, object]] = {}
         self._lock = threading.Lock()
+        self._ttl: float | None = None
 
     def get(self, key: object, build: Callable[[], T]) -> T:
-        ttl = float(getattr(settings, "TONGBAN_LICENCE_CACHE_SECONDS", 2.0))
+        if self._ttl is None:
+            self._ttl = float(getattr(settings, "TONGBAN_LICENCE_CACHE_SECONDS", 2.0))
         entry = self._data.get(key)
         now = time.monotonic()
-        if entry is not None and now - entry[0] < ttl:
+        if entry is not None and now - entry[0] < self._ttl:
             return entry[1]  # type: ignore[return-value]
         value = build()
         with self._lock:
+            if len(self._data) >= self.max_entries:
+                self._data.clear()
             self._data[key] = (now, value)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._ttl = None
 
 
 trust_cache = ProcessCache("trust")

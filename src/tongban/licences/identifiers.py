@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.iso7064 import mod_37_36
 
@@ -57,8 +58,10 @@ def build_identifier(*, type_code: str, issuer_uscc: str, serial: int, version: 
     return str(LicenceIdentifier(type_code.upper(), issuer_uscc.upper(), serial, version))
 
 
+@lru_cache(maxsize=65536)
 def parse_identifier(value: str) -> LicenceIdentifier | None:
-    """The parts of a well-formed identifier whose check character is right, else None."""
+    """The parts of a well-formed identifier whose check character is right, else None (cached:
+    a pure function of the string)."""
     match = _IDENTIFIER_RE.match(value or "")
     if not match:
         return None

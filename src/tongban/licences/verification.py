@@ -8,7 +8,6 @@ offline, signed by a trusted key) -> not revoked / suspended -> within its valid
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,20 +86,21 @@ def _snapshot_status(snapshot: object, issuer_uscc: str, context: TrustContext,
     key = context.keys.get(str(proof.get("kid")))
     if key is None or key.issuer_uscc != issuer_uscc or now > key.list_expires:
         return "status_invalid"
-    body = {k: v for k, v in snapshot.items() if k != "proof"}
     try:
-        signed = crypto.canonical_json(body)
-        signature = crypto.unb64u(proof["value"])
-        # keyed by everything the signature covers, so a changed snapshot is never served from cache
-        cache_key = ("snapshot", key.kid, key.public_key, hashlib.sha256(signed).digest(), signature)
+        lists = snapshot["lists"]
+        revocation, suspension = lists["revocation"]["encodedList"], lists["suspension"]["encodedList"]
+        # The view is built only from these values; a cache hit therefore returns exactly what an
+        # earlier snapshot, whose signature by this key verified, said with these same values.
+        cache_key = ("snapshot", key.kid, key.public_key, proof["value"], revocation, suspension,
+                     snapshot["size"], snapshot["validUntil"])
 
         def build() -> StatusView | None:
+            body = {k: v for k, v in snapshot.items() if k != "proof"}
             public = crypto.load_public_key(key.alg, key.public_key)
-            if not crypto.verify(key.alg, public, signature, signed):
+            if not crypto.verify(key.alg, public, crypto.unb64u(proof["value"]), crypto.canonical_json(body)):
                 return None
-            return StatusView(crypto.decode_bitstring(body["lists"]["revocation"]["encodedList"]),
-                              crypto.decode_bitstring(body["lists"]["suspension"]["encodedList"]),
-                              int(body["size"]), datetime.fromisoformat(body["validUntil"]))
+            return StatusView(crypto.decode_bitstring(revocation), crypto.decode_bitstring(suspension),
+                              int(snapshot["size"]), datetime.fromisoformat(snapshot["validUntil"]))
         view = cache.status_cache.get(cache_key, build)
     except (KeyError, TypeError, ValueError, OSError):
         return "status_invalid"
@@ -190,7 +190,7 @@ def verify_licence_document(doc: dict, *, trust: TrustContext | Region | str | N
             return _result("revoked", payload)
         if crypto.bit_is_set(status.suspension, index):
             return _result("suspended", payload)
-        today = timezone.localtime(now).date().isoformat()
+        today = now.astimezone(timezone.get_default_timezone()).date().isoformat()
         if today < payload["valid_from"]:
             return _result("not_yet_valid", payload)
         if payload["valid_until"] is not None and today > payload["valid_until"]:
