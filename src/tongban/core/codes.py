@@ -126,4 +126,4 @@ def make_uscc(*, registration: str, region: str, serial: int) -> str:
 def make_id_number(*, region: str, birth: str, sequence: int) -> str:
     """A structurally valid 居民身份证号码 (GB 11643) for demo and test data; birth as YYYYMMDD."""
     head = f"{region}{birth}{sequence:03d}"
-    return head + ric.calc_check_digit(head)
+    return head + ric.calc_check_digit(head + "0")  # stdnum expects a placeholder check digit

@@ -147,7 +147,7 @@ def _load_people() -> dict:
             user, created = User.objects.update_or_create(
                 username=f"{slug}-{kind}",
                 defaults={"kind": User.Kind.PERSON, "real_name": SURNAMES[slug] + GIVEN[kind], "region_id": code,
-                          "id_number": make_id_number(region=_person_region(code), birth=birth, sequence=seq + n),
+                          "id_number": _demo_id_number(code, birth, seq + n),
                           "phone": f"139{int(code):08d}"[:11]})
             if created:
                 _set_demo_password(user)
@@ -175,9 +175,20 @@ def _set_demo_password(user: User) -> None:
     user.save(update_fields=["password"])
 
 
-def _person_region(code: str) -> str:
-    # ID numbers carry the county-level code of the place of registration; cities use their urban district "02".
-    return code if not code.endswith("00") else code[:4] + "02"
+def _demo_id_number(code: str, birth: str, sequence: int) -> str:
+    """A valid 居民身份证号码 for a demo resident of the region.
+
+    GB 11643 checkers (python-stdnum) validate the place code against the birth date (codes change over
+    the years), so try the region's county-level codes, then a birth year after the latest code change.
+    """
+    from stdnum.cn import ric
+
+    for year in (birth[:4], "2000"):
+        for place in (code, code[:4] + "02", code[:4] + "01", code[:4] + "21"):
+            number = make_id_number(region=place, birth=year + birth[4:], sequence=sequence)
+            if ric.is_valid(number):
+                return number
+    raise ValueError(f"no valid demo ID number for region {code}")
 
 
 def _staff(username: str, name: str, region: str, roles: list[str], *, department=None, hall=None, staff_flag=False) -> int:

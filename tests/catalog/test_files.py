@@ -1,0 +1,157 @@
+"""The catalogue as files: validate, import (all or nothing), export, round trip."""
+
+import copy
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from tongban.catalog import exporter
+from tongban.catalog.format import Document, check_documents
+from tongban.catalog.models import Item, ItemVersion, LicenceType, MaterialKind
+from tongban.catalog.services import import_documents
+from tongban.core.codes import make_uscc
+from tongban.core.errors import InvalidInput
+from tongban.regions.models import Department, Region
+
+DEPT = make_uscc(registration="11", region="421200", serial=101)
+
+
+def minimal_document() -> dict:
+    return {
+        "format": "tongban.catalog/v1",
+        "regions": [{"code": "420000", "name": "湖北省", "level": "province", "parent": None},
+                    {"code": "421200", "name": "咸宁市", "level": "city", "parent": "420000"}],
+        "departments": [{"uscc": DEPT, "name": "咸宁市市场监督管理局", "kind": "market_regulation", "region": "421200"}],
+        "materials": [{"code": "id-card", "name": "身份证"}],
+        "items": [{
+            "basic_code": "000117001000", "implementation_code": f"{DEPT}3000117001000", "region": "421200",
+            "department": DEPT, "name": "企业设立登记",
+            "versions": [{"version": 1, "status": "published", "valid_from": "2026-01-01", "name": "企业设立登记",
+                          "type": "01", "statutory_days": 15, "promised_days": 1,
+                          "materials": [{"material": "id-card"}]}],
+        }],
+    }
+
+
+def write(tmp_path, data, name="catalog.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.django_db
+def test_validate_accepts_a_good_file(tmp_path, capsys):
+    call_command("catalog", "validate", str(write(tmp_path, minimal_document())))
+    assert "ok" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_validate_names_bad_code_unknown_department_and_negative_limit_together(tmp_path, capsys):
+    data = minimal_document()
+    version = data["items"][0]["versions"][0]
+    data["items"][0]["implementation_code"] = f"{DEPT}3000117009999"
+    data["items"][0]["department"] = make_uscc(registration="11", region="421200", serial=999)
+    version["statutory_days"] = -3
+    path = write(tmp_path, data)
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("catalog", "validate", str(path))
+    assert exit_info.value.code != 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    text = "\n".join(lines)
+    assert all(str(path) in line for line in lines)
+    assert "items[0].implementation_code" in text and "实施编码" in text and "implementation code" in text
+    assert "items[0].department: [reference.department]" in text and "未定义" in text
+    assert "items[0].versions[0].statutory_days: [schema.minimum]" in text and "minimum" in text
+
+
+@pytest.mark.django_db
+def test_import_is_all_or_nothing(tmp_path):
+    data = minimal_document()
+    data["items"].append(copy.deepcopy(data["items"][0]))
+    data["items"][1]["basic_code"] = "000117002000"
+    data["items"][1]["implementation_code"] = f"{DEPT}3000117002000"
+    data["items"][1]["versions"][0]["materials"] = [{"material": "no-such-material"}]
+    with pytest.raises(InvalidInput) as exc:
+        import_documents(documents=[Document("x.yaml", data)])
+    assert [p.rule for p in exc.value.problems] == ["reference.material"]
+    assert not Region.objects.exists() and not Item.objects.exists() and not MaterialKind.objects.exists()
+
+
+@pytest.mark.django_db
+def test_published_versions_are_immutable_but_reimport_is_a_no_op():
+    data = minimal_document()
+    import_documents(documents=[Document("a.yaml", data)])
+    assert import_documents(documents=[Document("a.yaml", data)])["item_versions"] == 0
+    changed = copy.deepcopy(data)
+    changed["items"][0]["versions"][0]["promised_days"] = 3
+    with pytest.raises(InvalidInput) as exc:
+        import_documents(documents=[Document("b.yaml", changed)])
+    assert exc.value.problems[0].rule == "version.immutable"
+    assert ItemVersion.objects.get().promised_days == 1
+
+
+@pytest.mark.django_db
+def test_a_new_version_supersedes_the_old_from_its_start_date():
+    from datetime import date
+
+    from tongban.catalog.selectors import version_in_force
+
+    data = minimal_document()
+    v2 = copy.deepcopy(data["items"][0]["versions"][0])
+    v2.update({"version": 2, "valid_from": "2026-07-01", "promised_days": 0})
+    data["items"][0]["versions"].append(v2)
+    import_documents(documents=[Document("a.yaml", data)])
+    item = Item.objects.get()
+    assert version_in_force(item, date(2026, 6, 30)).version == 1
+    assert version_in_force(item, date(2026, 7, 1)).version == 2
+    assert version_in_force(item, date(2025, 12, 31)) is None
+
+
+@pytest.mark.django_db
+def test_drafts_are_not_in_force_and_publishing_freezes_them():
+    from datetime import date
+
+    from tongban.catalog.selectors import version_in_force
+    from tongban.catalog.services import create_draft_version, ensure_editable, publish_item_version
+    from tongban.core.errors import Conflict
+
+    import_documents(documents=[Document("a.yaml", minimal_document())])
+    item = Item.objects.get()
+    draft = create_draft_version(item=item)
+    assert draft.version == 2 and draft.materials.count() == 1
+    ensure_editable(draft)
+    assert version_in_force(item, date(2027, 1, 1)).version == 1
+    publish_item_version(version=draft, valid_from=date(2026, 12, 1))
+    assert version_in_force(item, date(2027, 1, 1)).version == 2
+    with pytest.raises(Conflict):
+        ensure_editable(ItemVersion.objects.get(pk=draft.pk))
+
+
+@pytest.mark.django_db
+def test_export_round_trip_into_an_empty_database_is_identical(tmp_path):
+    from tongban.bundles.models import Bundle
+    from tongban.core.demo import build_documents
+
+    import_documents(documents=build_documents())
+    first = exporter.dump_yaml(exporter.export_region("421200"))
+    assert "open-restaurant" in first and "企业设立登记" in first
+
+    Bundle.objects.all().delete()
+    Item.objects.all().delete()
+    MaterialKind.objects.all().delete()
+    LicenceType.objects.all().delete()
+    Department.objects.all().delete()
+    for level in ("county", "city", "province"):
+        Region.objects.filter(level=level).delete()
+    assert not Region.objects.exists()
+
+    path = tmp_path / "xianning.yaml"
+    path.write_text(first, encoding="utf-8")
+    call_command("catalog", "import", str(path))
+    assert set(Region.objects.values_list("code", flat=True)) == {"420000", "421200"}
+    assert Department.objects.count() == 15 and Item.objects.count() == 24
+    second = exporter.dump_yaml(exporter.export_region("421200"))
+    assert second == first
+    problems = check_documents([Document("again", yaml.safe_load(second))])
+    assert problems == []

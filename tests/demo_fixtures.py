@@ -1,0 +1,21 @@
+"""Shared fixtures: the demo catalogue loaded once per test module, rolled back afterwards."""
+
+import pytest
+from django.db import transaction
+
+
+@pytest.fixture(scope="module")
+def demo_catalog(django_db_setup, django_db_blocker):
+    """The seven demo regions with their departments, items and bundles (no people)."""
+    from tongban.catalog.services import import_documents
+    from tongban.core.demo import build_documents
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            import_documents(documents=build_documents())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
