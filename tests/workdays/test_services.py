@@ -210,3 +210,35 @@ def test_programmatic_load_validates_too():
         services.calendar_year_load(year=2027, source="x", holidays=[
             HolidayRange("元旦", date(2027, 1, 1), date(2027, 1, 1))], workdays=[AdjustedWorkday(date(2027, 1, 1))])
     assert exc.value.problems[0].rule == "conflict"
+
+
+def test_every_write_leaves_an_audit_entry(django_user_model, regions):
+    from tongban.audit.models import AuditEntry
+
+    officer = django_user_model.objects.create_user(username="calendar-admin")
+    load_text(GOOD, loaded_by=officer)
+    override = services.calendar_override_create(day=date(2026, 11, 10), kind="holiday", name="停工",
+                                                 region_code="430100", actor=officer)
+    pk = str(override.pk)
+    services.calendar_override_update(override=override, day=date(2026, 11, 11), kind="holiday", name="停工",
+                                      region_code="430100", actor=officer)
+    services.calendar_override_delete(override=override, actor=officer)
+    services.calendar_year_delete(year=2027, actor=officer)
+    entries = list(AuditEntry.objects.order_by("pk").values_list("action", "object_id", "region_code"))
+    assert entries == [
+        ("workdays.year.load", "2027", ""),
+        ("workdays.override.create", pk, "430100"),
+        ("workdays.override.update", pk, "430100"),
+        ("workdays.override.delete", pk, "430100"),
+        ("workdays.year.delete", "2027", ""),
+    ]
+    update = AuditEntry.objects.get(action="workdays.override.update")
+    assert update.before["date"] == "2026-11-10" and update.after["date"] == "2026-11-11"
+
+
+def test_rejected_write_leaves_no_audit_entry():
+    from tongban.audit.models import AuditEntry
+
+    with pytest.raises(InvalidInput):
+        load_text(GOOD.replace("[2027-01-09]", "[2027-01-05]"))
+    assert not AuditEntry.objects.exists()

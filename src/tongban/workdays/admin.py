@@ -65,11 +65,11 @@ class CalendarYearAdmin(admin.ModelAdmin):
         pass
 
     def delete_model(self, request, obj):
-        services.calendar_year_delete(year=obj.year)
+        services.calendar_year_delete(year=obj.year, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for record in list(queryset):
-            services.calendar_year_delete(year=record.year)
+            services.calendar_year_delete(year=record.year, actor=request.user)
 
 
 class CalendarOverrideForm(forms.ModelForm):
@@ -98,7 +98,7 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         values = {"day": obj.date, "kind": obj.kind, "name": obj.name, "region_code": obj.region_id,
-                  "source": obj.source}
+                  "source": obj.source, "actor": request.user}
         if change:
             original = CalendarOverride.objects.get(pk=obj.pk)
             services.calendar_override_update(override=original, **values)
@@ -107,8 +107,8 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
     def delete_model(self, request, obj):
-        services.calendar_override_delete(override=obj)
+        services.calendar_override_delete(override=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for override in list(queryset):
-            services.calendar_override_delete(override=override)
+            services.calendar_override_delete(override=override, actor=request.user)

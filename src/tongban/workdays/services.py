@@ -74,10 +74,14 @@ def calendar_year_load(*, year: int, source: str, holidays: list[HolidayRange],
         for row in rows:
             row.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
         CalendarOverride.objects.bulk_create(rows)
+        previous = CalendarYear.objects.filter(year=year).values("source", "file_sha256").first()
         record, _created = CalendarYear.objects.update_or_create(
             year=year, defaults={"source": source, "loaded_at": timezone.now(), "loaded_by": loaded_by,
                                  "file_sha256": file_sha256})
         _changed(date(year, 1, 1), date(year, 12, 31), None)
+        _audit("workdays.year.load", loaded_by, "workdays.CalendarYear", str(year), before=previous,
+               after={"source": source, "file_sha256": file_sha256, "holidays": len(holidays),
+                      "workdays": [w.day.isoformat() for w in workdays]})
     return record
 
 
@@ -250,14 +254,16 @@ def _check_year(*, year: int, source: str, holidays: list[HolidayRange],
     return problems
 
 
-def calendar_year_delete(*, year: int) -> None:
+def calendar_year_delete(*, year: int, actor=None) -> None:
     """Forget a loaded year: its row and its nationwide overrides (the package applies again)."""
     with _calendar_write():
-        deleted, _ = CalendarYear.objects.filter(year=year).delete()
-        if not deleted:
+        previous = CalendarYear.objects.filter(year=year).values("source", "file_sha256").first()
+        if previous is None:
             raise InvalidInput(Problem("year", "not_loaded", f"{year} 年未导入", f"{year} has not been loaded"))
+        CalendarYear.objects.filter(year=year).delete()
         CalendarOverride.objects.filter(region__isnull=True, date__year=year).delete()
         _changed(date(year, 1, 1), date(year, 12, 31), None)
+        _audit("workdays.year.delete", actor, "workdays.CalendarYear", str(year), before=previous)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -265,16 +271,19 @@ def calendar_year_delete(*, year: int) -> None:
 
 
 def calendar_override_create(*, day: date, kind: str, name: str, region_code: str | None = None,
-                             source: str = "") -> CalendarOverride:
+                             source: str = "", actor=None) -> CalendarOverride:
     override = CalendarOverride(date=day, kind=kind, name=name, region_id=region_code or None, source=source)
     with _calendar_write():
         _save(override)
         _changed(day, day, override.region_id)
+        _audit("workdays.override.create", actor, "workdays.CalendarOverride", str(override.pk),
+               region_code=override.region_id, after=_snapshot_of(override))
     return override
 
 
 def calendar_override_update(*, override: CalendarOverride, day: date, kind: str, name: str,
-                             region_code: str | None = None, source: str = "") -> CalendarOverride:
+                             region_code: str | None = None, source: str = "", actor=None) -> CalendarOverride:
+    previous = _snapshot_of(override)
     before = (override.date, override.region_id)
     override.date, override.kind, override.name = day, kind, name
     override.region_id, override.source = region_code or None, source
@@ -283,14 +292,18 @@ def calendar_override_update(*, override: CalendarOverride, day: date, kind: str
         if before != (day, override.region_id):
             _changed(before[0], before[0], before[1])
         _changed(day, day, override.region_id)
+        _audit("workdays.override.update", actor, "workdays.CalendarOverride", str(override.pk),
+               region_code=override.region_id, before=previous, after=_snapshot_of(override))
     return override
 
 
-def calendar_override_delete(*, override: CalendarOverride) -> None:
-    day, region_code = override.date, override.region_id
+def calendar_override_delete(*, override: CalendarOverride, actor=None) -> None:
+    day, region_code, pk, previous = override.date, override.region_id, override.pk, _snapshot_of(override)
     with _calendar_write():
         override.delete()
         _changed(day, day, region_code)
+        _audit("workdays.override.delete", actor, "workdays.CalendarOverride", str(pk), region_code=region_code,
+               before=previous)
 
 
 def check_override(override: CalendarOverride) -> list[Problem]:
@@ -362,6 +375,20 @@ def _changed(changed_from: date, changed_to: date, region_code: str | None) -> N
     _bump_revision()
     calendar.clear_cache()
     notify_calendar_changed(changed_from, changed_to, region_code)
+
+
+def _audit(action: str, actor, object_type: str, object_id: str, *, region_code: str | None = None,
+           before: dict | None = None, after: dict | None = None) -> None:
+    """The audit entry, as the last step of the write's transaction (after the listeners)."""
+    from tongban.audit.services import append_entry
+
+    append_entry(action=action, actor=actor, object_type=object_type, object_id=object_id,
+                 region_code=region_code or "", before=before, after=after)
+
+
+def _snapshot_of(override: CalendarOverride) -> dict:
+    return {"date": override.date.isoformat() if isinstance(override.date, date) else str(override.date),
+            "kind": override.kind, "region": override.region_id, "name": override.name, "source": override.source}
 
 
 def _bump_revision() -> None:
