@@ -4,10 +4,18 @@ from datetime import date
 
 import pytest
 
-from tongban.licences import crypto, keystore, services, trust
+from tongban.licences import cache, crypto, keystore, services, trust
 from tongban.licences.models import LicenceTypeIssuer
 
 from .factories import DepartmentFactory, EnterpriseFactory, LicenceTypeFactory, RegionFactory, make_uscc
+
+
+@pytest.fixture(autouse=True)
+def _fresh_licence_caches():
+    """Test transactions roll back behind the per-process caches' back: start each test clean."""
+    cache.invalidate()
+    yield
+    cache.invalidate()
 
 
 @pytest.fixture
