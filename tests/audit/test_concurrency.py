@@ -82,6 +82,7 @@ def test_concurrent_appends_never_fork_or_leave_gaps(needs_file_database):
 
 
 def test_a_second_append_waits_for_the_first_transaction(needs_file_database):
+    append_entry(action="case.start")  # the chain head exists, so the lock (not its creation) is tested
     holding = threading.Event()
     release = threading.Event()
     errors: list[Exception] = []
@@ -107,5 +108,5 @@ def test_a_second_append_waits_for_the_first_transaction(needs_file_database):
     a.join(timeout=30)
     b.join(timeout=30)
     assert not errors, errors
-    assert seqs == {"first": 1, "second": 2}
+    assert seqs == {"first": 2, "second": 3}
     assert verify_chain().ok

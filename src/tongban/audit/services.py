@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from tongban.core.errors import InvalidInput, Problem
@@ -89,13 +89,16 @@ def append_entry(
     if problems:
         raise InvalidInput(problems)
 
-    with transaction.atomic(using=using):
-        head = _lock_head(using)
+    # savepoint=False: inside the caller's transaction an audit failure must fail the whole
+    # transaction (it cannot be caught and skipped), and two statements are saved per append.
+    with transaction.atomic(using=using, savepoint=False):
+        connection = connections[using]
+        last_seq, last_hash = _lock_head(connection)
         entry = AuditEntry(
-            seq=head.last_seq + 1,
+            seq=last_seq + 1,
             at=timezone.now(),  # taken under the lock, so times follow seq on one clock
             actor=actor,
-            prev_hash=head.last_hash,
+            prev_hash=last_hash,
             before=data["before"],
             after=data["after"],
             **text,
@@ -104,9 +107,8 @@ def append_entry(
         entry._appending = True
         entry.save(using=using)
         entry._appending = False
-        head.last_seq = entry.seq
-        head.last_hash = entry.hash
-        head.save(using=using, update_fields=["last_seq", "last_hash"])
+        with connection.cursor() as cursor:
+            cursor.execute(_head_sql(connection, "update"), [entry.seq, entry.hash, AuditChainHead.SINGLETON_ID])
     return entry
 
 
@@ -120,25 +122,39 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
-def _lock_head(using: str) -> AuditChainHead:
-    """Lock the chain head row until the end of the transaction, creating it on first use.
+def _head_sql(connection, kind: str) -> str:
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    if kind == "update":
+        return f"UPDATE {table} SET last_seq = %s, last_hash = %s WHERE id = %s"  # noqa: S608 - table name from _meta
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return f"SELECT last_seq, last_hash FROM {table} WHERE id = %s{lock}"  # noqa: S608 - table name from _meta
 
-    On PostgreSQL this is SELECT ... FOR UPDATE; on SQLite select_for_update is a no-op but the
-    project opens every transaction with BEGIN IMMEDIATE, which holds the database write lock.
+
+def _lock_head(connection) -> tuple[int, str]:
+    """Lock the chain head row until the end of the transaction (creating it on first use) and
+    return its (last_seq, last_hash).
+
+    On PostgreSQL this is SELECT ... FOR UPDATE; SQLite has no row locks, but the project opens
+    every transaction with BEGIN IMMEDIATE, which holds the database write lock until commit.
+    Raw SQL on this hot path: the ORM's query compilation cost more than the queries themselves.
     """
-    heads = AuditChainHead.objects.using(using).select_for_update()
-    head = heads.filter(pk=AuditChainHead.SINGLETON_ID).first()
-    if head is None:
-        # First append (or the head row was removed): start from the last entry, if any. A
-        # concurrent creator makes ON CONFLICT DO NOTHING wait for it, then we lock its row.
-        last = AuditEntry.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-        seq, digest = last if last else (0, GENESIS_HASH)
-        AuditChainHead.objects.using(using).bulk_create(
-            [AuditChainHead(id=AuditChainHead.SINGLETON_ID, last_seq=seq, last_hash=digest)],
-            ignore_conflicts=True,
-        )
-        head = heads.get(pk=AuditChainHead.SINGLETON_ID)
-    return head
+    sql = _head_sql(connection, "lock")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [AuditChainHead.SINGLETON_ID])
+        row = cursor.fetchone()
+        if row is None:
+            # First append (or the head row was removed): start from the last entry, if any. A
+            # concurrent creator makes ON CONFLICT DO NOTHING wait for it, then we lock its row.
+            last = (AuditEntry.objects.using(connection.alias).order_by("-seq")
+                    .values_list("seq", "hash").first())
+            seq, digest = last if last else (0, GENESIS_HASH)
+            AuditChainHead.objects.using(connection.alias).bulk_create(
+                [AuditChainHead(id=AuditChainHead.SINGLETON_ID, last_seq=seq, last_hash=digest)],
+                ignore_conflicts=True,
+            )
+            cursor.execute(sql, [AuditChainHead.SINGLETON_ID])
+            row = cursor.fetchone()
+    return int(row[0]), row[1]
 
 
 # --------------------------------------------------------------------------------------------
