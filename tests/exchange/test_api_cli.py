@@ -195,6 +195,8 @@ def test_cli_process_exit_codes(world, tmp_path):
                              text=True, timeout=120, check=False)
     assert refused.returncode == 3
     assert "未获授权" in refused.stderr and "not granted" in refused.stderr
+    # the refusal was committed by the other process although it exited with an error
+    assert QueryLog.objects.filter(outcome="refused", rule="fields.not_granted", case_ref="CLI-1").exists()
 
 
 def test_cli_log_shows_queries_about_a_subject(world, capsys):
@@ -205,3 +207,13 @@ def test_cli_log_shows_queries_about_a_subject(world, capsys):
     call_command("exchange", "log", "--subject", world.enterprise.uscc, "--json")
     items = json.loads(capsys.readouterr().out)
     assert [(i["consumer"], i["case_ref"]) for i in items] == [("长沙市政务服务和大数据管理局", "YJS-1")]
+
+
+def test_admin_pages_of_the_exchange_render(world, admin_client):
+    for path in ("dataresource", "grant", "querylog", "standardfield", "fieldalias", "codemapping", "codelist",
+                 "populationrecord", "legalentityrecord", "socialsecurityrecord", "realestaterecord"):
+        response = admin_client.get(f"/admin/exchange/{path}/")
+        assert response.status_code == 200, path
+    assert world.rep.id_number not in admin_client.get("/admin/exchange/populationrecord/").content.decode()
+    resource = world.depts["market"].exchange_resources.get()
+    assert admin_client.get(f"/admin/exchange/dataresource/{resource.pk}/change/").status_code == 200
