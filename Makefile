@@ -24,7 +24,6 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: setup
 	$(BIN)/tongban migrate --no-input
-	$(BIN)/tongban compilemessages --ignore=.venv -v 0 2>/dev/null || true
 	$(BIN)/tongban demo load
 	@echo "Tongban is serving on http://$(HOST):$(PORT)/ (demo accounts are listed on the home page)"
 	$(BIN)/tongban runserver $(HOST):$(PORT)

@@ -5,7 +5,10 @@ import pkgutil
 import sys
 from pathlib import Path
 
+from benchmarks.harness import setup_django
+
 if __name__ == "__main__":
+    setup_django()
     wanted = set(sys.argv[1:])
     for module in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
         if module.name.startswith("bench_") and (not wanted or module.name in wanted):
