@@ -98,6 +98,14 @@ def test_unconditional_resource_is_granted_on_request(world):
     assert trail_for_object("exchange.grant", str(grant.pk)).get().action == "exchange.grant_granted"
 
 
+def test_highly_sensitive_fields_of_an_unconditional_resource_need_approval(world):
+    grant = grant_legal_entities(world, fields=("name", "legal_representative_id_number"))
+    assert grant.status == Grant.Status.REQUESTED
+    services.grant_approve(grant_id=grant.pk, actor=world.market_officer)
+    answer = ask(world, world.health_officer, fields=("legal_representative_id_number",))
+    assert answer.values == {"legal_representative_id_number": world.rep.id_number}
+
+
 def test_conditional_resource_needs_the_owners_approval(world):
     grant = services.grant_request(resource_code="population", consumer=world.depts["health"],
                                    fields=["name", "address"], purpose="老年人优待证办理", valid_until=in_a_year(),

@@ -1,7 +1,8 @@
 """Writes of the exchange: grants (request, approve, deny, revoke), and the query and prefill paths.
 
 Grant rules (deny by default):
-- 无条件共享 (unconditional): granted on request, for the fields, purpose and period asked.
+- 无条件共享 (unconditional): granted on request, for the fields, purpose and period asked, unless a field
+  is graded 高度敏感 (highly sensitive): then the owner approves as for a conditional resource.
 - 有条件共享 (conditional): requested, then approved or denied by an officer or administrator of the owner.
 - 不予共享 (not shared): cannot be requested at all.
 - A grant may be revoked by the owner or given up by the consumer; a grant outside its period denies.
@@ -82,7 +83,10 @@ def grant_request(*, resource_code: str, consumer: Department, fields: list[str]
     if problems:
         raise InvalidInput(problems)
 
-    unconditional = resource.sharing_type == models.SharingType.UNCONDITIONAL
+    # 无条件共享 is granted on request, except fields graded 高度敏感 (highly sensitive), which the owner
+    # approves as for 有条件共享.
+    unconditional = resource.sharing_type == models.SharingType.UNCONDITIONAL and not any(
+        known[name].sensitivity == models.Sensitivity.HIGHLY_SENSITIVE for name in wanted)
     with transaction.atomic():
         grant = models.Grant(resource=resource, consumer=consumer, purpose=purpose.strip(), valid_from=valid_from,
                              valid_until=valid_until, requested_by=actor, requested_at=now)
