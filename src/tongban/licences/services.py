@@ -11,7 +11,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from tongban.audit.services import append_entry
@@ -70,11 +70,7 @@ def _check_validity(valid_from: date, valid_until: date | None) -> list[Problem]
 
 
 def _lock_status_list(issuer: Department, now: datetime) -> StatusList:
-    try:
-        with transaction.atomic():
-            StatusList.objects.get_or_create(issuer=issuer, defaults=_empty_status_list(now))
-    except IntegrityError:
-        pass  # created concurrently
+    StatusList.objects.get_or_create(issuer=issuer, defaults=_empty_status_list(now))  # race-safe (savepoint)
     return StatusList.objects.select_for_update().get(issuer=issuer)
 
 
@@ -85,11 +81,7 @@ def _empty_status_list(now: datetime) -> dict:
 
 
 def _reserve_serial(licence_type: LicenceType, issuer: Department) -> int:
-    try:
-        with transaction.atomic():
-            SerialCounter.objects.get_or_create(licence_type=licence_type, issuer=issuer)
-    except IntegrityError:
-        pass
+    SerialCounter.objects.get_or_create(licence_type=licence_type, issuer=issuer)  # race-safe (savepoint)
     counter = SerialCounter.objects.select_for_update().get(licence_type=licence_type, issuer=issuer)
     counter.last_serial += 1
     counter.save(update_fields=["last_serial"])
