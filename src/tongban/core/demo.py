@@ -119,8 +119,17 @@ def load() -> dict:
 
 
 def _load_integrations() -> dict:
-    """Let other capabilities add their demo data (keys, registers) once the people exist."""
-    return {}
+    """Other capabilities' demo data, once regions, departments and people exist: signing keys and trust
+    lists for the licence library, the shared-data registers and platform grants for the exchange."""
+    from tongban.exchange.demo import load_registers
+    from tongban.licences.demo import ensure_demo_keys
+
+    counts: dict = {}
+    with transaction.atomic():
+        counts.update({f"licences_{k}": v for k, v in ensure_demo_keys().items()})
+    with transaction.atomic():
+        counts.update({f"exchange_{k}": v for k, v in load_registers().items()})
+    return counts
 
 
 def _load_people() -> dict:
