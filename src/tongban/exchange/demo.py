@@ -241,9 +241,14 @@ def _person_rows(person: User, now) -> None:
                       "updated_at": now - timedelta(days=n % 200 + 1)})
 
 
+_PROVINCE_ABBREVIATIONS = {"43": "湘", "42": "鄂", "31": "沪", "32": "苏", "33": "浙"}
+
+
 def _certificate_number(region: Region | None, n: int) -> str:
-    city = (region.name if region else "长沙市")
-    return f"湘({2012 + n % 11}){city}不动产权第{n % 10**7:07d}号"
+    """不动产权证书号 in the usual form: 湘(2019)长沙市不动产权第0012345号."""
+    code = region.code if region else HOME_REGION
+    place = region.name if region else "长沙市"
+    return f"{_PROVINCE_ABBREVIATIONS.get(code[:2], '湘')}({2012 + n % 11}){place}不动产权第{n % 10**7:07d}号"
 
 
 def _enterprise_rows(enterprise: Enterprise, now) -> None:

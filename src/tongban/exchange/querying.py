@@ -274,6 +274,7 @@ def _grant_problem(resource: models.DataResource, consumer: Department) -> Probl
 
 def _check(attempt: _Attempt) -> list[models.ResourceField]:
     _require_basics(attempt)
+    _authorise(attempt)  # first, so that every later refusal is logged with the consumer department
     attempt.resource = resource = selectors.get_resource(attempt.resource_code)
     if resource.sharing_type == models.SharingType.NOT_SHARED:
         raise InvalidInput(Problem("resource", "resource.not_shared",
@@ -282,7 +283,6 @@ def _check(attempt: _Attempt) -> list[models.ResourceField]:
     attempt.subject_kind, problems = _classify_subject(attempt.subject, resource.subject_kind)
     if problems:
         raise InvalidInput(problems)
-    _authorise(attempt)
     by_name = {f.name: f for f in resource.fields.all()}
     unknown = [n for n in attempt.fields if n not in by_name]
     if unknown:

@@ -17,6 +17,7 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from tongban.core.errors import InvalidInput, Problem
 from tongban.exchange import demo, selectors, services
@@ -92,12 +93,12 @@ class Command(BaseCommand):
         for f in answer.fields:
             shown = f"{f.value}" + (f"（{f.code_label}）" if f.code_label else "")
             self.stdout.write(f"{f.label}（{f.standard_name or f.name}）: {shown}")
-        updated = p.updated_at.isoformat() if p.updated_at else "-"
+        updated = timezone.localtime(p.updated_at).isoformat(timespec="seconds") if p.updated_at else "-"
         self.stdout.write(f"来源 / source: {p.owner}（{p.resource}），更新于 / updated {updated}；查询编号 / ref {answer.ref}")
 
     def _log(self, *, subject: str, as_json: bool, **_):
         logs = list(selectors.queries_about_subject(subject)[:500])
-        items = [{"ref": str(q.ref), "at": q.at.isoformat(), "subject": display_subject(q.subject_code, q.subject_kind),
+        items = [{"ref": str(q.ref), "at": timezone.localtime(q.at).isoformat(timespec="seconds"), "subject": display_subject(q.subject_code, q.subject_kind),
                   "resource": q.resource_code, "owner": q.owner.name if q.owner_id else "",
                   "consumer": q.consumer.name if q.consumer_id else "", "fields": selectors.field_labels(q),
                   "purpose": q.purpose, "case_ref": q.case_ref, "outcome": q.outcome, "rule": q.rule} for q in logs]
