@@ -136,15 +136,13 @@ def stages_of(deps: dict[str, set[str]], order: list[str]) -> list[list[str]]:
     return stages
 
 
-def critical_path_days(deps: dict[str, set[str]], order: list[str], days: dict[str, int]) -> int:
+def critical_path_days(deps: dict[str, set[str]], stages: list[list[str]], days: dict[str, int]) -> int:
+    """Longest path through the dependency graph, weighted by days (stages give a topological order)."""
     finish: dict[str, int] = {}
-    for key in _topological(deps, order):
-        finish[key] = days[key] + max((finish[d] for d in deps[key]), default=0)
+    for stage in stages:
+        for key in stage:
+            finish[key] = days[key] + max((finish[d] for d in deps[key]), default=0)
     return max(finish.values(), default=0)
-
-
-def _topological(deps: dict[str, set[str]], order: list[str]) -> list[str]:
-    return [k for stage in stages_of(deps, order) for k in stage]
 
 
 def make_plan(*, bundle: dict, definition: dict, region_code: str, answers: dict, items: dict[str, ItemSpec],
@@ -195,9 +193,9 @@ def make_plan(*, bundle: dict, definition: dict, region_code: str, answers: dict
         "visits_separately": sum(specs[k].visits for k in included),
         "visits_bundled": max((specs[k].visits for k in included), default=0),
         "statutory_days_serial": sum(specs[k].statutory_days for k in included),
-        "statutory_days_critical_path": critical_path_days(deps, included, {k: specs[k].statutory_days for k in included}),
+        "statutory_days_critical_path": critical_path_days(deps, stages, {k: specs[k].statutory_days for k in included}),
         "promised_days_serial": sum(specs[k].promised_days for k in included),
-        "promised_days_critical_path": critical_path_days(deps, included, {k: specs[k].promised_days for k in included}),
+        "promised_days_critical_path": critical_path_days(deps, stages, {k: specs[k].promised_days for k in included}),
     }
     return {
         "bundle": bundle,

@@ -49,10 +49,13 @@ def compare_item(basic_code: str, on: date | None = None) -> ItemComparison:
     if not items:
         raise NotFound(basic_code)
     comparison = ItemComparison(basic_code=basic_code, name=items[0].name)
+    in_force: dict[int, ItemVersion] = {}
+    for version in (ItemVersion.objects.filter(published_versions_in_force(on), item__in=items)
+                    .prefetch_related(_materials()).order_by("item_id", "-valid_from", "-version")):
+        in_force.setdefault(version.item_id, version)
     versions: dict[str, ItemVersion] = {}
     for item in items:
-        version = (ItemVersion.objects.filter(published_versions_in_force(on), item=item)
-                   .prefetch_related(_materials()).order_by("-valid_from", "-version").first())
+        version = in_force.get(item.pk)
         if version is None:
             continue
         versions[item.region_id] = version

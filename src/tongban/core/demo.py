@@ -210,7 +210,8 @@ def _staff(username: str, name: str, region: str, roles: list[str], *, departmen
     return int(created)
 
 
-def demo_accounts() -> list[dict]:
+@lru_cache(maxsize=1)
+def demo_accounts() -> tuple[dict, ...]:
     """The demo accounts shown on the home page (development data only)."""
     regions_cfg = _read("regions.yaml")
     rows = []
@@ -219,4 +220,4 @@ def demo_accounts() -> list[dict]:
         rows.append({"region": region["name"], "citizen": f"{slug}-citizen", "boss": f"{slug}-boss",
                      "clerk": f"{slug}-clerk", "market": f"{slug}-market", "fire": f"{slug}-fire",
                      "housing": f"{slug}-housing", "supervisor": f"{slug}-supervisor"})
-    return rows
+    return tuple(rows)

@@ -18,9 +18,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from stdnum.cn import uscc as uscc_code
 
 from tongban.accounts.models import Enterprise, User
+from tongban.core.codes import make_uscc
 from tongban.regions.models import Department, Region
 
 from . import models
@@ -142,8 +142,7 @@ def _h(text: str) -> int:
 def department_uscc(region_code: str, serial: int) -> str:
     """A valid, unused USCC for a government body (登记管理部门 1, 机关 1): 11 + region + 9 + check."""
     for attempt in range(100):
-        candidate = f"11{region_code}{_h(f'{region_code}-{serial}-{attempt}') % 10**9:09d}"
-        code = candidate + uscc_code.calc_check_digit(candidate)
+        code = make_uscc(registration="11", region=region_code, serial=_h(f"{region_code}-{serial}-{attempt}") % 10**8)
         if not Department.objects.filter(uscc=code).exists():
             return code
     raise RuntimeError("could not generate a free department USCC")
