@@ -84,3 +84,50 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Mandate(models.Model):
+    """A mandate (委托代办): an enterprise authorises a person to act for it.
+
+    Scope is every item (`all_items`) or a list of item basic codes (基本编码, 12 digits). Valid from
+    `valid_from` to `valid_until` inclusive (local dates). A mandate allowing sub-delegation lets its
+    agent grant a child mandate (`parent`) within its own scope and period; revoking a mandate revokes
+    its whole subtree. Rows are never deleted: revocation sets `revoked_at`, `revoked_by` and `revoke_reason`.
+    """
+
+    principal = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="mandates",
+                                  verbose_name=_("委托企业"))
+    agent = models.ForeignKey(User, on_delete=models.PROTECT, related_name="mandates_held", verbose_name=_("受托人"))
+    all_items = models.BooleanField(_("全部事项"), default=False)
+    item_codes = models.JSONField(_("事项基本编码"), default=list, blank=True)
+    valid_from = models.DateField(_("生效日期"))
+    valid_until = models.DateField(_("截止日期"))
+    allow_subdelegation = models.BooleanField(_("允许转委托"), default=False)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name=_("上级委托"))
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="mandates_granted",
+                                   verbose_name=_("委托人"))
+    granted_at = models.DateTimeField(_("委托时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="mandates_revoked", verbose_name=_("撤销人"))
+    revoke_reason = models.CharField(_("撤销原因"), max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        verbose_name = _("委托代办")
+        verbose_name_plural = _("委托代办")
+        indexes = [models.Index(fields=["agent", "principal"], name="mandate_agent_principal")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
+                                   name="mandate_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} → {self.agent}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.revoked_at is None and self.valid_from <= day <= self.valid_until
+
+    def covers(self, basic_code: str | None) -> bool:
+        return basic_code is None or self.all_items or basic_code in (self.item_codes or [])
