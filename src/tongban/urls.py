@@ -9,5 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("tongban.accounts.urls")),
+    path("rp-demo/", include("tongban.accounts.rp_demo_urls")),
+    path("", include("tongban.accounts.oauth_urls")),
     path("", include("tongban.portal.urls")),
 ]

@@ -131,3 +131,49 @@ class Mandate(models.Model):
 
     def covers(self, basic_code: str | None) -> bool:
         return basic_code is None or self.all_items or basic_code in (self.item_codes or [])
+
+
+class SystemClient(models.Model):
+    """A department's information system allowed to call the API with OAuth2 client credentials.
+
+    The OAuth2 application is bound to one department; tokens it obtains act as `user`, a system user
+    (kind "system") of that department, and may carry only the scopes listed here.
+    """
+
+    application = models.OneToOneField("oauth2_provider.Application", on_delete=models.CASCADE,
+                                       related_name="system_client", verbose_name=_("OAuth2 应用"))
+    department = models.ForeignKey("regions.Department", on_delete=models.PROTECT, related_name="system_clients",
+                                   verbose_name=_("所属部门"))
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="system_client",
+                                verbose_name=_("系统用户"))
+    scopes = models.JSONField(_("允许的权限范围"), default=list)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("部门系统接入")
+        verbose_name_plural = _("部门系统接入")
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.application.name}"
+
+
+class SignOnParty(models.Model):
+    """The party a user chose ("acting as") when signing in to a relying party through OIDC.
+
+    Recorded with the authorisation code, linked to the access token it is exchanged for, and
+    re-checked whenever claims are issued (a revoked mandate falls back to the person).
+    """
+
+    grant_code = models.CharField(max_length=255, unique=True)
+    access_token = models.OneToOneField("oauth2_provider.AccessToken", on_delete=models.SET_NULL, null=True,
+                                        blank=True, related_name="sign_on_party")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    party_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("单点登录办理身份")
+        verbose_name_plural = _("单点登录办理身份")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.party_key}"
