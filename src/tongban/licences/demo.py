@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from tongban.catalog.models import LicenceType
 from tongban.regions.models import Department, Region
 
 from . import crypto, keystore, services, trust
@@ -23,6 +24,21 @@ from .models import TrustedIssuer, TrustRecognition
 SM2_REGION = "421200"
 SM2_KIND = Department.Kind.MARKET_REGULATION
 RECOGNITION_GROUPS = [("430100", "430200", "430300"), ("310118", "320509", "330421")]
+
+
+def authorise_catalogue_issuers() -> int:
+    """Each item's implementing department may issue the item's result licence type (as the catalogue says)."""
+    from tongban.catalog.models import ItemVersion
+
+    from .models import LicenceTypeIssuer
+
+    pairs = set(ItemVersion.objects.filter(result_licence_type__isnull=False)
+                .values_list("result_licence_type_id", "item__department_id"))
+    existing = set(LicenceTypeIssuer.objects.values_list("licence_type_id", "department_id"))
+    for type_id, department_id in sorted(pairs - existing):
+        services.authorise_issuer(licence_type=LicenceType.objects.get(pk=type_id),
+                                  department=Department.objects.get(pk=department_id))
+    return len(pairs - existing)
 
 
 def demo_algorithm(department: Department) -> str:
@@ -51,4 +67,4 @@ def ensure_demo_keys() -> dict:
     for region in Region.objects.filter(code__in=changed):
         trust.publish_trust_list(region=region)
     refreshed = trust.refresh_trust_lists() + services.refresh_status_lists()
-    return {"keys_created": created_keys, "trust_lists_published": len(changed), "refreshed": refreshed}
+    return {"issuers_authorised": authorise_catalogue_issuers(), "keys_created": created_keys, "trust_lists_published": len(changed), "refreshed": refreshed}

@@ -1,0 +1,202 @@
+"""Reads for case handling: queues and lists with keyset pagination (no COUNT on big lists), the
+applicant's progress view, the supervisor's board and the timeline."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from tongban.core.access import fetch, visible
+from tongban.core.errors import InvalidInput, Problem
+from tongban.workdays.calendar import add_workdays
+
+from .models import Case, CaseMaterial, DeadlineAlert, ExtensionRequest, SubCase, SupervisionNotice
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    next_cursor: str | None
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(int(limit or 50), MAX_PAGE))
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput(Problem("cursor", "cursor.invalid", "分页游标无效", "the page cursor is invalid"))
+
+
+def get_case(user, number: str) -> Case:
+    return fetch(user, "case", Case.objects.select_related("region", "intake_region", "intake_hall", "enterprise",
+                                                           "bundle_version__bundle", "delivery_window__hall"),
+                 number=number)
+
+
+def cases_for(user, *, cursor: str | None = None, limit: int = 50, status: str | None = None) -> Page:
+    """The cases the user may see, newest first; `cursor` is the last id of the previous page."""
+    limit = _limit(limit)
+    qs = visible(user, "case").select_related("region", "intake_region").order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    if cursor:
+        if not cursor.isdigit():
+            raise _bad_cursor()
+        qs = qs.filter(id__lt=int(cursor))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1].pk) if more else None)
+
+
+def officer_queue(user, *, cursor: str | None = None, limit: int = 50, mine: bool = False) -> Page:
+    """The department's open items, most urgent (promised due date) first; keyset on (due, id)."""
+    limit = _limit(limit)
+    if getattr(user, "kind", "") != "staff" or not user.department_id:
+        return Page([], None)
+    qs = (SubCase.objects.filter(department_id=user.department_id, status=SubCase.Status.ACTIVE)
+          .select_related("case", "item_version", "assignee").order_by("promised_due", "id"))
+    if mine:
+        qs = qs.filter(assignee=user)
+    if cursor:
+        try:
+            due_text, id_text = cursor.split("_")
+            due, last_id = date.fromisoformat(due_text), int(id_text)
+        except ValueError:
+            raise _bad_cursor() from None
+        qs = qs.filter(Q(promised_due__gt=due) | Q(promised_due=due, id__gt=last_id))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, f"{rows[-1].promised_due.isoformat()}_{rows[-1].pk}" if more else None)
+
+
+def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
+    """Submissions waiting for the window's completeness check in the clerk's region, oldest first."""
+    limit = _limit(limit)
+    if getattr(user, "kind", "") != "staff" or not user.has_role("clerk"):
+        return Page([], None)
+    qs = (visible(user, "case").filter(status__in=[Case.Status.SUBMITTED, Case.Status.READY])
+          .order_by("id"))
+    if cursor:
+        if not cursor.isdigit():
+            raise _bad_cursor()
+        qs = qs.filter(id__gt=int(cursor))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1].pk) if more else None)
+
+
+AWAITING = {
+    SubCase.Status.PENDING: ("综合窗口", "window clerk", "受理"),
+    SubCase.Status.WAITING: ("前序事项", "earlier items", "前序事项办结"),
+}
+
+
+def progress(case: Case, *, on: date | None = None) -> list[dict]:
+    """Per item: state, department, the role now acting, due dates, what is awaited and from whom."""
+    on = on or timezone.localdate()
+    subcases = list(case.subcases.select_related("department", "workflow", "item_version__item", "result_licence")
+                    .order_by("position"))
+    names = {s.key: s.item_version.name for s in subcases}
+    pending = [m for m in case.materials.all() if m.status in (CaseMaterial.Status.DEFECTIVE, CaseMaterial.Status.PENDING)]
+    rows = []
+    for sub in subcases:
+        step = sub.workflow.step(sub.step) if sub.step else None
+        if sub.hold == SubCase.Hold.CORRECTION:
+            awaited = {"what": "补正材料：" + "、".join(m.name for m in pending if m.status == "defective") or "补正",
+                       "from": "applicant"}
+        elif sub.hold == SubCase.Hold.MINOR:
+            awaited = {"what": "容缺材料：" + "、".join(m.name for m in pending if sub.key in m.used_by), "from": "applicant"}
+        elif sub.hold == SubCase.Hold.SPECIAL:
+            awaited = {"what": "特别程序（不计时）", "from": "department"}
+        elif sub.status == SubCase.Status.WAITING:
+            awaited = {"what": "前序事项办结：" + "、".join(names[k] for k in sub.after), "from": "department"}
+        elif sub.status == SubCase.Status.PENDING:
+            awaited = {"what": "综合窗口受理", "from": "window"}
+        elif sub.status == SubCase.Status.ACTIVE:
+            awaited = {"what": f"{step['name']}（{sub.department.name}）", "from": "department"}
+        else:
+            awaited = None
+        rows.append({
+            "key": sub.key, "item": sub.item_version.name, "basic_code": sub.item_version.item.basic_code,
+            "stage": sub.stage, "after": sub.after, "department": sub.department.name, "status": sub.status,
+            "status_label": str(sub.get_status_display()), "step": sub.step, "step_name": step["name"] if step else "",
+            "acting_role": ",".join(step.get("roles", [])) if step and sub.status == SubCase.Status.ACTIVE else "",
+            "hold": sub.hold, "started_on": sub.started_on, "statutory_due": sub.statutory_due,
+            "promised_due": sub.promised_due, "due_provisional": sub.due_provisional,
+            "overdue": bool(sub.is_open and sub.promised_due and sub.promised_due < on and not sub.hold),
+            "awaiting": awaited, "decided_on": sub.decided_on, "finished_on": sub.finished_on,
+            "outcome_reason": sub.outcome_reason,
+            "result": sub.result_licence.identifier if sub.result_licence_id else None,
+        })
+    return rows
+
+
+def timeline(case: Case) -> dict:
+    """The case's timeline for `tongban simulate --json`: each item with stage, department, dates, results."""
+    return {
+        "number": case.number, "title": case.title, "status": case.status, "region": case.region_id,
+        "intake_region": case.intake_region_id, "accepted_on": _iso(case.accepted_on),
+        "delivered_at": case.delivered_at.isoformat() if case.delivered_at else None,
+        "items": [{
+            "key": sub.key, "name": sub.item_version.name, "stage": sub.stage, "after": sub.after,
+            "department": sub.department.name, "status": sub.status, "accepted_on": _iso(case.accepted_on),
+            "started_on": _iso(sub.started_on), "statutory_due": _iso(sub.statutory_due),
+            "promised_due": _iso(sub.promised_due), "finished_on": _iso(sub.finished_on),
+            "paused_days": sub.paused_days, "extension_days": sub.extension_days,
+            "results": [sub.result_licence.identifier] if sub.result_licence_id else [],
+        } for sub in case.subcases.select_related("department", "item_version", "result_licence").order_by("position")],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def ledger(subcase: SubCase) -> list[dict]:
+    return [{"kind": e.kind, "hold": e.hold, "on": e.on, "days": e.days, "reason": e.reason,
+             "statutory_due": e.statutory_due, "promised_due": e.promised_due} for e in subcase.ledger.all()]
+
+
+def board(user, *, on: date | None = None) -> dict:
+    """The supervisor's board: open items by department and item with due-soon, overdue and paused
+    counts, pending extension requests and open supervision notices, in the supervisor's region."""
+    on = on or timezone.localdate()
+    soon = add_workdays(on, 2).due
+    qs = visible(user, "subcase").filter(status=SubCase.Status.ACTIVE)
+    rows = (qs.values("department_id", "department__name", "item_version__name")
+            .annotate(open=Count("id"),
+                      due_soon=Count("id", filter=Q(hold="", promised_due__gte=on, promised_due__lte=soon)),
+                      promised_overdue=Count("id", filter=Q(hold="", promised_due__lt=on)),
+                      statutory_overdue=Count("id", filter=Q(hold="", statutory_due__lt=on)),
+                      paused=Count("id", filter=~Q(hold="")))
+            .order_by("-statutory_overdue", "-promised_overdue", "-due_soon", "department__name"))
+    by_department: dict[str, list] = defaultdict(list)
+    for row in rows:
+        by_department[row["department__name"]].append(row)
+    return {
+        "on": on, "rows": list(rows),
+        "overdue": list(qs.filter(hold="", promised_due__lt=on).select_related("case", "department", "item_version")
+                        .order_by("promised_due", "id")[:100]),
+        "extensions": list(visible(user, "extension-request").filter(status=ExtensionRequest.Status.PENDING)
+                           .select_related("subcase__case", "subcase__department", "subcase__item_version",
+                                           "requested_by")[:100]),
+        "supervision": list(visible(user, "supervision-notice").filter(acknowledged_at__isnull=True)
+                            .select_related("department", "subcase__case")[:100]),
+    }
+
+
+def alerts_for(subcase: SubCase) -> list[DeadlineAlert]:
+    return list(subcase.alerts.order_by("raised_at"))
+
+
+def supervision_notices_for_department(user) -> list[SupervisionNotice]:
+    return list(visible(user, "supervision-notice").select_related("subcase__case").order_by("-issued_at")[:100])

@@ -1,0 +1,135 @@
+"""Deadline supervision: the idempotent sweep (warnings, overdue records, deemed acceptance, broken
+容缺 promises), supervision notices (督办), and recomputation when the calendar changes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from tongban.accounts.models import User
+from tongban.core.errors import InvalidInput, NotFound, Problem
+from tongban.regions.models import Department
+from tongban.workdays.calendar import add_workdays
+
+from .. import deadlines
+from ..models import Case, CaseMaterial, DeadlineAlert, DeadlineEntry, SubCase, SupervisionNotice
+from ._common import is_staff_of_region, require_reason, today, trail
+
+log = logging.getLogger(__name__)
+
+
+def warning_days() -> int:
+    return int(getattr(settings, "TONGBAN_DEADLINE_WARNING_DAYS", 2))
+
+
+def _raise_alert(sub: SubCase, kind: str, due: date) -> bool:
+    """Record the alert once; True when it is new (then it goes to the trail too)."""
+    try:
+        with transaction.atomic():
+            DeadlineAlert.objects.create(subcase=sub, kind=kind, due=due)
+            trail(f"alert_{kind}", sub.case, subcase=sub, after={"due": due.isoformat()})
+    except IntegrityError:
+        return False
+    return True
+
+
+def sweep(*, on: date | None = None) -> dict:
+    """Run every deadline rule for `on` (today). Safe to run any number of times, in several processes."""
+    from .handling import stop_for_missing_minor
+    from .intake import accept_case
+
+    on = today(on)
+    counts = {"deemed_accepted": 0, "warnings": 0, "promised_overdue": 0, "statutory_overdue": 0,
+              "ack_overdue": 0, "stopped": 0}
+    for case in Case.objects.filter(status=Case.Status.SUBMITTED, notice_due__lt=on).only("pk"):
+        try:
+            accept_case(case=case, actor=None, on=on, deemed=True)
+            counts["deemed_accepted"] += 1
+        except Exception:  # already moved on in another process: nothing to do
+            log.info("deemed acceptance skipped for %s", case.pk, exc_info=True)
+    for row in CaseMaterial.objects.filter(status=CaseMaterial.Status.PENDING, promised_by__lt=on).select_related("case"):
+        for sub in row.case.subcases.filter(status__in=SubCase.OPEN, key__in=row.used_by):
+            with transaction.atomic():
+                stop_for_missing_minor(sub, row, on)
+            counts["stopped"] += 1
+    active = SubCase.objects.filter(status=SubCase.Status.ACTIVE, hold="").select_related("case", "department")
+    horizon = add_workdays(on, warning_days()).due
+    for sub in active.filter(promised_due__lte=horizon):
+        if sub.promised_due >= on:
+            counts["warnings"] += _raise_alert(sub, DeadlineAlert.Kind.WARNING, sub.promised_due)
+        if sub.promised_due < on:
+            counts["promised_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.PROMISED_OVERDUE, sub.promised_due)
+        if sub.statutory_due < on:
+            counts["statutory_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.STATUTORY_OVERDUE, sub.statutory_due)
+    for sub in active.filter(ack_due__lt=on, acknowledged_at__isnull=True):
+        counts["ack_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.ACK_OVERDUE, sub.ack_due)
+    log.info("case sweep", extra={"on": on.isoformat(), **counts})
+    return counts
+
+
+@transaction.atomic
+def send_supervision_notice(*, actor, department_id: int, text: str, subcase: SubCase | None = None,
+                            respond_days: int = 2, on: date | None = None) -> SupervisionNotice:
+    """督办: a supervisor of the region writes to a department about an item (or its whole queue)."""
+    on = today(on)
+    if not (getattr(actor, "kind", "") == User.Kind.STAFF and actor.has_role("supervisor")):
+        raise NotFound("department")
+    department = Department.objects.filter(pk=department_id).first()
+    if department is None or not is_staff_of_region(actor, department.region_id):
+        raise NotFound("department")
+    if subcase is not None and subcase.department_id != department.pk:
+        raise InvalidInput(Problem("subcase", "supervision.department", "该事项不由此部门办理",
+                                   "that item is not handled by this department"))
+    text = require_reason(text, "text")
+    if not isinstance(respond_days, int) or not 1 <= respond_days <= 10:
+        raise InvalidInput(Problem("respond_days", "range", "反馈期限须为 1 至 10 个工作日",
+                                   "the response period must be 1 to 10 working days"))
+    notice = SupervisionNotice.objects.create(department=department, subcase=subcase, issued_by=actor, text=text,
+                                              respond_by=add_workdays(on, respond_days, department.region_id).due)
+    if subcase is not None:
+        trail("supervised", subcase.case, subcase=subcase, actor=actor, reason=text,
+              after={"notice": notice.pk, "respond_by": notice.respond_by.isoformat()})
+    else:
+        from tongban.audit.services import append_entry
+
+        append_entry(action="case.department_supervised", actor=actor, role="supervisor", object_type="department",
+                     object_id=department.uscc, region_code=department.region_id, reason=text)
+    return notice
+
+
+@transaction.atomic
+def acknowledge_supervision(*, notice: SupervisionNotice, actor, response: str) -> SupervisionNotice:
+    from django.utils import timezone
+
+    notice = SupervisionNotice.objects.select_for_update().get(pk=notice.pk)
+    if getattr(actor, "kind", "") != User.Kind.STAFF or actor.department_id != notice.department_id:
+        raise NotFound("supervision")
+    notice.response = require_reason(response, "response")
+    notice.acknowledged_at, notice.acknowledged_by = timezone.now(), actor
+    notice.save()
+    if notice.subcase_id:
+        trail("supervision_answered", notice.subcase.case, subcase=notice.subcase, actor=actor, reason=notice.response)
+    return notice
+
+
+def recompute_open_deadlines(changed_from: date, changed_to: date, region_code: str | None) -> int:
+    """Calendar listener: open sub-cases whose counting spans the changed days get new due dates, each
+    change explained in the ledger."""
+    qs = SubCase.objects.filter(status=SubCase.Status.ACTIVE, started_on__lte=changed_to,
+                                statutory_due__gte=changed_from).select_related("department__region")
+    changed = 0
+    for sub in qs:
+        if region_code and region_code not in sub.department.region.lineage_codes():
+            continue
+        before = (sub.statutory_due, sub.promised_due)
+        deadlines.refresh_due(sub)
+        if (sub.statutory_due, sub.promised_due) != before:
+            sub.save(update_fields=["statutory_due", "promised_due", "due_provisional"])
+            DeadlineEntry.objects.create(subcase=sub, kind=DeadlineEntry.Kind.RECOMPUTE, on=changed_from,
+                                         reason=f"工作日历变更（{changed_from} 至 {changed_to}）",
+                                         statutory_due=sub.statutory_due, promised_due=sub.promised_due)
+            changed += 1
+    return changed
