@@ -1,4 +1,5 @@
-"""Readiness: can we reach the database, and is the task queue reachable and draining?"""
+"""Readiness: can we reach the database, is the task queue reachable and draining, and are the periodic
+jobs being run (none due for more than three intervals)?"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ STALE_QUEUE_AFTER = timedelta(minutes=15)
 
 
 def check() -> dict:
-    report: dict = {"ok": True, "database": {"ok": False}, "tasks": {"ok": False}}
+    report: dict = {"ok": True, "database": {"ok": False}, "tasks": {"ok": False}, "periodic": {"ok": False}}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -29,5 +30,11 @@ def check() -> dict:
                            "stale": stale}
     except Exception as exc:  # noqa: BLE001
         report["tasks"] = {"ok": False, "error": exc.__class__.__name__}
-    report["ok"] = report["database"]["ok"] and report["tasks"]["ok"]
+    try:
+        from . import periodic
+
+        report["periodic"] = periodic.health()
+    except Exception as exc:  # noqa: BLE001
+        report["periodic"] = {"ok": False, "error": exc.__class__.__name__}
+    report["ok"] = report["database"]["ok"] and report["tasks"]["ok"] and report["periodic"]["ok"]
     return report

@@ -4,15 +4,18 @@
 - GET  /status/{issuer_uscc}   the issuer's signed status list (W3C Bitstring Status List style)
 - GET  /trust/{region_code}    the region's signed trust list
 - GET  /show/{token}           check a 亮证 QR token: the disclosed fields and whether the licence is valid
+- GET  /{licence_id}/pdf       the printable licence (证照打印版, PDF) for its holder (signed-in session)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from ninja import Router, Schema
+from ninja.security import django_auth
 
-from . import selectors, sharing, trust
+from . import printing, selectors, sharing, trust
 from .verification import verify_licence_document
 
 router = Router(tags=["licences"])
@@ -67,3 +70,19 @@ def trust_list(request, region_code: str):
                         "now. Tokens expire after a few minutes (reason token_expired).")
 def show(request, token: str):
     return sharing.verify_show_token(token=token)
+
+
+@router.get("/{licence_id}/pdf", auth=django_auth, summary="Printable licence (证照打印版, PDF) for its holder",
+            description="A4 PDF in Chinese: type, holder (code masked), every field with its label, issuer, "
+                        "validity, identifier, status today, and a QR code leading to the public verification "
+                        "page /verify/licence/<identifier>. Only the holder (the person, or the enterprise's "
+                        "legal representative) gets it; anyone else gets 404.",
+            openapi_extra={"responses": {200: {"description": "the PDF", "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}})
+def licence_pdf(request, licence_id: int):
+    licence = selectors.access_licence_by_holder(request.user, licence_id)
+    base = printing.public_base_url() if printing.configured_base_url() else request.build_absolute_uri("/")
+    response = HttpResponse(printing.licence_pdf(licence, base_url=base), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="licence-{licence.pk}-v{licence.version}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
