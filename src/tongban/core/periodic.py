@@ -120,6 +120,13 @@ def new_runner_id() -> str:
 # --- database side ------------------------------------------------------------------------------------
 
 
+def _refresh_connection() -> None:
+    """Drop a broken or expired connection (as Django does around requests); never inside a transaction
+    (a caller's, or a test's)."""
+    if not transaction.get_connection().in_atomic_block:
+        close_old_connections()
+
+
 def sync_jobs(selected: list[Job] | None = None, *, now: datetime | None = None) -> None:
     """Make sure every registered job has its row (new jobs are due at once) and the row's interval
     matches the code."""
@@ -186,7 +193,7 @@ def execute(job: Job, runner: str):
         log.warning("periodic job ran past its timeout; another runner may have started it",
                     extra={"job": job.name, "duration_s": round(duration.total_seconds(), 3),
                            "timeout_s": job.timeout.total_seconds()})
-    close_old_connections()  # a job may have broken the connection; record the run on a good one
+    _refresh_connection()  # a job may have broken the connection: record the run on a good one
     duration_ms = int(duration.total_seconds() * 1000)
     with transaction.atomic():
         row = PeriodicJob.objects.select_for_update().get(name=job.name)
@@ -245,14 +252,14 @@ def run_forever(*, stop: threading.Event, runner: str | None = None, names: list
     while not stop.is_set():
         pause = MAX_SLEEP
         try:
-            close_old_connections()
+            _refresh_connection()
             run_due(runner=runner, names=names, stop=stop)
             pause = seconds_until_next([get_job(n) for n in names] if names else None)
         except Exception:  # noqa: BLE001 - the loop outlives any failure
             log.exception("periodic runner iteration failed", extra={"runner": runner})
             pause = 10.0
         stop.wait(pause)
-    close_old_connections()
+    _refresh_connection()
     log.info("periodic runner stopped", extra={"runner": runner})
 
 
