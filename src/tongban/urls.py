@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("tongban.accounts.urls")),
     path("rp-demo/", include("tongban.accounts.rp_demo_urls")),
     path("", include("tongban.accounts.oauth_urls")),
+    path("", include("tongban.cases.urls")),
     path("", include("tongban.portal.urls")),
 ]

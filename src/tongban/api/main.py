@@ -80,7 +80,9 @@ def _http_error(request, exc: HttpError):
 
 def _mount() -> None:
     # Explicit imports: a router that fails to import must fail loudly, not vanish from the API.
+    from tongban.accounts.api import router as accounts_router
     from tongban.bundles.api import router as bundles_router
+    from tongban.cases.api import router as cases_router
     from tongban.catalog.api import router as catalog_router
     from tongban.core.api import router as core_router
     from tongban.exchange.api import router as exchange_router
@@ -93,6 +95,8 @@ def _mount() -> None:
     api.add_router("/workdays", workdays_router)
     api.add_router("/licences", licences_router)
     api.add_router("/exchange", exchange_router)
+    api.add_router("/", cases_router)
+    api.add_router("/me", accounts_router)
 
 
 _mount()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -8,9 +10,13 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tongban.core.periodic import register
         from tongban.workdays.listeners import register_calendar_listener
 
         from . import access  # noqa: F401  (registers the access rules)
         from .services import recompute_open_deadlines
 
         register_calendar_listener(recompute_open_deadlines)
+        # Warnings, overdue records, deemed acceptances and broken 容缺 promises: idempotent, so any
+        # number of runners may share it (see tongban.core.periodic).
+        register("cases.sweep", "tongban.cases.services.sweep", every=timedelta(minutes=10))
