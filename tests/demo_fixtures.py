@@ -19,3 +19,27 @@ def demo_catalog(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def demo_full(django_db_setup, django_db_blocker):
+    """The whole demo (`tongban.core.demo.load()`: catalogue, people, staff, licence keys, exchange
+    registers, mandates) loaded once per test module, rolled back afterwards. Per-process caches that
+    would outlive the rollback (working-day calendar, licence trust lists) are cleared around it."""
+    from tongban.core.demo import load
+    from tongban.licences import cache as licence_cache
+    from tongban.workdays import calendar
+
+    with django_db_blocker.unblock():
+        calendar.clear_cache()
+        licence_cache.invalidate()
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            load()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            calendar.clear_cache()
+            licence_cache.invalidate()
