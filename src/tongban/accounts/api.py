@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 
 from tongban.api.auth import SessionUser, api_auth
@@ -158,7 +158,7 @@ def create_mandate(request, payload: MandateIn):
                             all_items=payload.all_items, valid_from=payload.valid_from,
                             valid_until=payload.valid_until, allow_subdelegation=payload.allow_subdelegation,
                             parent=parent)
-    return 201, _mandate_out(mandate)
+    return Status(201, _mandate_out(mandate))
 
 
 @router.post("/mandates/{mandate_id}/revoke", response=RevokedOut, auth=SessionUser(),

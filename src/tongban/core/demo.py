@@ -115,7 +115,17 @@ def load() -> dict:
     with transaction.atomic():
         counts.update(_load_people())
     counts.update(_load_integrations())
+    counts.update(_load_identity())
     return counts
+
+
+def _load_identity() -> dict:
+    """Mandates (each region's agent acts for its demo enterprise), the demo OIDC relying party and a
+    department system with client credentials (tongban.accounts.demo; see docs/identity.md)."""
+    from tongban.accounts.demo import load as load_identity
+
+    with transaction.atomic():
+        return {f"identity_{k}": v for k, v in load_identity().items()}
 
 
 def _load_integrations() -> dict:
