@@ -451,7 +451,7 @@ def render(document: Document) -> bytes:
 
     w.lines(document.title, size=20, lh=11, align="C", bold=True)
     if document.number:
-        w.lines(document.number, size=11, lh=7, align="C", color=GREY)
+        w.lines(document.number, size=10, lh=6.5, align="C", color=GREY)
     pdf.ln(1.5)
     pdf.set_draw_color(*RED)
     pdf.set_line_width(0.6)

@@ -97,7 +97,6 @@ def print_document(licence: Licence, *, base_url: str | None = None, today: date
         ("发证机关", licence.issuer.name),
         ("签发日期", chinese_date(issued_on)),
         ("有效期限", validity_text(licence)),
-        ("证照标识", licence.identifier),
         ("版本", f"第 {licence.version} 版"),
         ("状态", f"{STATUS_ZH.get(status, status)}（{chinese_date(today)}）"),
     ]
