@@ -461,6 +461,13 @@ def use_licence(request, number: str, code: str, payload: LicenceUseIn):
     return _material(row)
 
 
+@router.post("/cases/{number}/materials/{code}/fetch", response={200: MaterialOut, **ERRORS}, auth=WRITE,
+             summary="Officer: fetch a material with source `data` from shared data (logged) instead of an upload")
+def fetch_data(request, number: str, code: str):
+    return _material(services.fetch_shared_material(case=_case(request, number), material_code=code,
+                                                    actor=request.user))
+
+
 @router.post("/cases/{number}/materials/{code}/commitment", response={200: MaterialOut, **ERRORS}, auth=WRITE,
              summary="告知承诺: a written commitment instead of a proof")
 def commit(request, number: str, code: str, payload: CommitmentIn):

@@ -130,6 +130,7 @@ PLATFORM_GRANTS = {
     "real_estate": ["certificate_number", "owner_name", "address", "area", "usage"],
 }
 PLATFORM_PURPOSE = "一网通办：申请表自动填报与免提交材料核验（申请人确认后使用）"
+CASE_PURPOSE = "办件审查：核验申请人免于提交的材料"
 
 _STREETS = ["芙蓉中路", "五一大道", "人民东路", "韶山北路", "湘江中路", "解放西路", "建设北路", "书院路", "车站北路",
             "万家丽路", "劳动西路", "桐梓坡路"]
@@ -291,6 +292,30 @@ def load_platform_grants(resources: dict[str, models.DataResource]) -> int:
     return made
 
 
+def load_department_grants(resources: dict[str, models.DataResource]) -> int:
+    """Grants of each department whose items take a material from shared data (source `data`), so its
+    officers can fetch it for a case instead of asking the applicant to upload it."""
+    from tongban.catalog.models import ItemMaterial
+
+    now = timezone.now()
+    made = 0
+    pairs = set(ItemMaterial.objects.exclude(kind__data_resource="")
+                .values_list("item_version__item__department_id", "kind__data_resource"))
+    for department_id, code in sorted(pairs):
+        resource = resources.get(code)
+        if resource is None or resource.owner_id == department_id or models.Grant.objects.filter(
+                resource=resource, consumer_id=department_id, status=models.Grant.Status.GRANTED,
+                valid_until__gt=now).exists():
+            continue
+        grant = models.Grant.objects.create(
+            resource=resource, consumer_id=department_id, purpose=CASE_PURPOSE, valid_from=now - timedelta(days=1),
+            valid_until=now + timedelta(days=3 * 365), status=models.Grant.Status.GRANTED, decided_at=now,
+            decision_reason="演示数据：办件材料核验授权 / demo data: grant for checking case materials")
+        grant.fields.set(resource.fields.filter(name__in=PLATFORM_GRANTS.get(code, [])))
+        made += 1
+    return made
+
+
 def load_registers() -> dict[str, int]:
     """Build (or refresh) the demo vocabulary, catalogue, registers and platform grants. Idempotent."""
     now = timezone.now()
@@ -303,6 +328,6 @@ def load_registers() -> dict[str, int]:
         enterprises = Enterprise.objects.select_related("legal_representative", "region")
         for enterprise in enterprises:
             _enterprise_rows(enterprise, now)
-        grants = load_platform_grants(resources)
+        grants = load_platform_grants(resources) + load_department_grants(resources)
     return {"people": people.count(), "enterprises": enterprises.count(), "grants": grants,
             "resources": len(resources)}

@@ -255,6 +255,7 @@ class LicenceUse(models.Model):
     class Kind(models.TextChoices):
         AUTHORISED = "authorised", _("授权用证")
         SHOWN = "shown", _("亮证核验")
+        CASE = "case", _("办件免证使用")
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="uses", verbose_name=_("电子证照"))
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)

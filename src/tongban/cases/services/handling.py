@@ -98,8 +98,50 @@ def _attach_results(case: Case, sub: SubCase, by_key: dict[str, SubCase]) -> Non
             result = verify_licence_document(licence_document(producer.result_licence), trust=case.region_id)
             row.licence_id = producer.result_licence_id
             row.licence_check = {**result.as_dict(), "checked_at": timezone.now().isoformat()}
+            record_licence_use(producer.result_licence, case, sub, f"前序事项结果作为“{row.name}”自动提供")
         row.status = CaseMaterial.Status.PROVIDED
         row.save()
+
+
+def record_licence_use(licence, case: Case, sub: SubCase | None, reason: str, actor=None) -> None:
+    """The holder sees every use of their licence: which department, when, for which case, why."""
+    from tongban.licences.models import LicenceUse
+
+    LicenceUse.objects.create(licence=licence, kind=LicenceUse.Kind.CASE, officer=actor,
+                              department=sub.department if sub else None,
+                              item_basic_code=sub.item_version.item.basic_code if sub else "", case_ref=case.number,
+                              reason=reason[:256])
+
+
+@transaction.atomic
+def fetch_shared_material(*, case: Case, material_code: str, actor) -> CaseMaterial:
+    """A material with source `data` is fetched for the officer from the owning department's register
+    (through the exchange: purpose-bound, granted fields only, logged on both sides) instead of an upload."""
+    from tongban.exchange import selectors as exchange_selectors
+    from tongban.exchange.querying import query
+
+    case = lock_case(case)
+    if getattr(actor, "kind", "") != User.Kind.STAFF or not actor.department_id or not case.subcases.filter(
+            department_id=actor.department_id).exists():
+        raise NotFound("case")
+    row = case.materials.select_for_update().filter(code=material_code).first()
+    if row is None or not row.data_resource:
+        raise InvalidInput(Problem("material", "material.not_shared", "该材料不能通过数据共享获取",
+                                   "this material cannot be fetched from shared data"))
+    resource = exchange_selectors.get_resource(row.data_resource)
+    subject = case.applicant_code
+    if resource.subject_kind == "person" and case.enterprise_id and case.enterprise.legal_representative_id:
+        subject = case.enterprise.legal_representative.id_number  # 法定代表人身份信息
+    granted = {fid for ids in exchange_selectors.granted_field_ids(resource, actor.department_id).values() for fid in ids}
+    fields = list(resource.fields.filter(pk__in=granted).values_list("name", flat=True))
+    answer = query(resource_code=resource.code, subject=subject, fields=fields,
+                   purpose=f"办件 {case.number} 审查：核验免提交材料“{row.name}”", case_ref=case.number, actor=actor)
+    row.data = {**answer.as_dict(), "fetched_by": actor.get_username(), "fetched_at": timezone.now().isoformat()}
+    row.status = CaseMaterial.Status.SHARED if row.status != CaseMaterial.Status.PROVIDED else row.status
+    row.save()
+    trail("material_data_fetched", case, actor=actor, after={"material": row.code, "resource": resource.code,
+                                                            "query": answer.ref})
+    return row
 
 
 def _enter_step(sub: SubCase, step: dict, on: date, actor) -> None:

@@ -390,6 +390,9 @@ def use_licence(*, case: Case, material_code: str, licence_id: int, actor) -> Ca
     row.licence, row.licence_check = licence, {**result.as_dict(), "checked_at": timezone.now().isoformat()}
     row.status, row.defect = CaseMaterial.Status.PROVIDED, ""
     row.save()
+    from .handling import record_licence_use
+
+    record_licence_use(licence, case, None, f"申请人授权用于“{row.name}”，免交复印件", actor=None)
     trail("material_licence_used", case, actor=actor, after={"material": row.code, "licence": licence.identifier})
     return row
 
