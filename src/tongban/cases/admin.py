@@ -1,0 +1,98 @@
+"""Admin for case handling: workflows are edited here (new versions); cases are read-only views
+(every change goes through the services so that it lands in the trail)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import Case, DeadlineEntry, Notice, SubCase, SupervisionNotice, Workflow, WorkflowAssignment
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SubCaseInline(admin.TabularInline):
+    model = SubCase
+    fields = ("key", "stage", "department", "status", "step", "hold", "started_on", "statutory_due", "promised_due")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ("number", "title", "status", "channel", "region", "intake_region", "applicant_name", "accepted_on")
+    list_filter = ("status", "channel", "kind")
+    search_fields = ("number", "applicant_name")
+    show_full_result_count = False  # no exact COUNT on a big table
+    inlines = [SubCaseInline]
+
+
+class DeadlineEntryInline(admin.TabularInline):
+    model = DeadlineEntry
+    fields = ("kind", "hold", "on", "days", "reason", "statutory_due", "promised_due", "actor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SubCase)
+class SubCaseAdmin(ReadOnlyAdmin):
+    list_display = ("case", "key", "department", "status", "step", "promised_due", "statutory_due")
+    list_filter = ("status", "hold")
+    search_fields = ("case__number",)
+    show_full_result_count = False
+    inlines = [DeadlineEntryInline]
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ("number", "kind", "issued_on", "issuer_name")
+    list_filter = ("kind",)
+    search_fields = ("number",)
+    show_full_result_count = False
+
+
+@admin.register(SupervisionNotice)
+class SupervisionNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("department", "subcase", "issued_by", "issued_at", "respond_by", "acknowledged_at")
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ("code", "version", "name", "created_at")
+    readonly_fields = ("created_at",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A workflow version in use is never edited: running sub-cases keep theirs. Add a new version.
+        return ("code", "version", "name", "definition", "created_at") if obj else ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        from tongban.core.errors import InvalidInput
+
+        from .workflows import check_definition
+
+        problems = check_definition(obj.definition)
+        if problems:
+            raise InvalidInput(problems)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WorkflowAssignment)
+class WorkflowAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("basic_code", "region", "workflow_code")
