@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from .models import Case, DeadlineEntry, Notice, SubCase, SupervisionNotice, Workflow, WorkflowAssignment
@@ -73,24 +74,29 @@ class SupervisionNoticeAdmin(ReadOnlyAdmin):
     list_display = ("department", "subcase", "issued_by", "issued_at", "respond_by", "acknowledged_at")
 
 
+class WorkflowForm(forms.ModelForm):
+    class Meta:
+        model = Workflow
+        fields = ("code", "version", "name", "definition")
+
+    def clean_definition(self):
+        from .workflows import check_definition
+
+        definition = self.cleaned_data["definition"]
+        problems = check_definition(definition)
+        if problems:
+            raise forms.ValidationError([f"{p.field}: {p.zh} / {p.en}" for p in problems])
+        return definition
+
+
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
+    form = WorkflowForm
     list_display = ("code", "version", "name", "created_at")
-    readonly_fields = ("created_at",)
 
     def get_readonly_fields(self, request, obj=None):
         # A workflow version in use is never edited: running sub-cases keep theirs. Add a new version.
         return ("code", "version", "name", "definition", "created_at") if obj else ("created_at",)
-
-    def save_model(self, request, obj, form, change):
-        from tongban.core.errors import InvalidInput
-
-        from .workflows import check_definition
-
-        problems = check_definition(obj.definition)
-        if problems:
-            raise InvalidInput(problems)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(WorkflowAssignment)
