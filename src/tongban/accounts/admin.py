@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Enterprise, User
+from .models import Enterprise, Mandate, SystemClient, User
 
 
 @admin.register(User)
@@ -27,3 +27,30 @@ class EnterpriseAdmin(admin.ModelAdmin):
     search_fields = ("name", "uscc")
     list_filter = ("region",)
     raw_id_fields = ("legal_representative",)
+
+
+@admin.register(Mandate)
+class MandateAdmin(admin.ModelAdmin):
+    """Read-only here: mandates are granted and revoked through accounts.services (audited, cascading)."""
+
+    list_display = ("principal", "agent", "all_items", "valid_from", "valid_until", "allow_subdelegation",
+                    "parent", "revoked_at")
+    list_filter = ("all_items", "allow_subdelegation", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("principal__name", "principal__uscc", "agent__username", "agent__real_name")
+    list_select_related = ("principal", "agent", "parent")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SystemClient)
+class SystemClientAdmin(admin.ModelAdmin):
+    list_display = ("application", "department", "user", "scopes", "created_at")
+    list_select_related = ("application", "department", "user")
+    raw_id_fields = ("application", "department", "user")
