@@ -78,7 +78,7 @@ class Command(BaseCommand):
                 outcome += " OVERDUE"
             self.stdout.write(
                 f"{r['name']:<36} {_every(r['every_s']):>8} {_local(r['next_due_at']):<19} "
-                f"{_local(r['last_started_at']):<19} {outcome:<8} {r['last_duration_ms'] or '':>7}  {r['last_error']}")
+                f"{_local(r['last_started_at']):<19} {outcome:<8} {'' if r['last_duration_ms'] is None else r['last_duration_ms']:>7}  {r['last_error']}")
 
 
 def _every(seconds: int) -> str:
