@@ -13,5 +13,6 @@ urlpatterns = [
     path("rp-demo/", include("tongban.accounts.rp_demo_urls")),
     path("", include("tongban.accounts.oauth_urls")),
     path("", include("tongban.cases.urls")),
+    path("", include("tongban.licences.urls")),
     path("", include("tongban.portal.urls")),
 ]
