@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("tongban.accounts.urls")),
     path("rp-demo/", include("tongban.accounts.rp_demo_urls")),
     path("", include("tongban.accounts.oauth_urls")),
+    path("console/", include("tongban.console.urls")),
     path("", include("tongban.cases.urls")),
     path("", include("tongban.licences.urls")),
     path("", include("tongban.portal.urls")),
