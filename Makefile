@@ -9,7 +9,7 @@ PORT ?= 8000
 # Parallel workers for the test suite (2 cores on the reference machine).
 TEST_WORKERS ?= 2
 
-.PHONY: setup run test lint migrations-check openapi messages serve worker bench clean browser-deps
+.PHONY: setup run test lint migrations-check openapi messages screenshots serve worker bench clean browser-deps
 
 setup: $(STAMP)
 
@@ -36,6 +36,18 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+# Translations: extract the portal's strings into src/tongban/locale/en (zh-hans is the source
+# language) and compile the committed .mo (needs gettext's msgfmt, a developer tool only).
+MESSAGE_APPS := $(filter-out portal locale __pycache__,$(patsubst src/tongban/%/,%,$(wildcard src/tongban/*/)))
+messages: setup
+	cd src/tongban && ../../$(BIN)/tongban makemessages -l en --no-obsolete --no-location \
+		$(foreach app,$(MESSAGE_APPS),--ignore=$(app)/*) --ignore=settings.py --ignore=urls.py --ignore=cli.py
+	cd src/tongban && ../../$(BIN)/tongban compilemessages -l en
+
+# Screenshots of the portal for docs/screenshots (the browser tests, saving their pictures).
+screenshots: setup
+	TONGBAN_SCREENSHOTS=1 $(BIN)/pytest -n 0 tests/browser
 
 openapi: setup
 	$(BIN)/tongban export_openapi docs/openapi.json
