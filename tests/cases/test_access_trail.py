@@ -173,7 +173,6 @@ def test_sweep_raises_each_warning_and_overdue_once():
     assert {s.key for s in board["overdue"]} == {"company-registration", "env-impact-filing"}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: access.case_filter shows online drafts to the region's clerks (and supervisors)")
 def test_online_drafts_reach_the_window_only_when_submitted():
     """access.py: window clerks see cases received at their hall "and online submissions to their region"."""
     draft = start_restaurant()

@@ -109,7 +109,6 @@ def test_a_repeated_request_with_the_same_key_acts_once():
     assert sub(case, "company-registration").revision == first.revision
 
 
-@pytest.mark.xfail(strict=True, reason='bug: _act does not re-check the idempotency key after taking the row lock; concurrent repeats get 409 step.stale')
 def test_concurrent_repeats_with_the_same_key_act_once_and_answer_alike():
     """A client retrying while its first request is still running gets the first answer, not a 409."""
     case = accepted_restaurant()

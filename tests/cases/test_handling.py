@@ -117,7 +117,6 @@ def _return_for_correction(case, on):
                         reason="申请书缺少签字", materials={"company-application": "申请书未经法定代表人签字"})
 
 
-@pytest.mark.xfail(strict=True, reason='bug: attach_file requires the case to be draft/correction, so a defective material cannot be replaced after acceptance (intake._editable)')
 def test_applicant_can_replace_a_defective_material_after_acceptance():
     """补正 during handling: the applicant must be able to upload the corrected file (the case is accepted)."""
     case = accepted_restaurant()
@@ -144,8 +143,9 @@ def test_correction_of_three_working_days_moves_both_due_dates_by_three():
         services.supply_correction(case=case, actor=case.filed_by, on=D(2026, 10, 10))
     assert rule_of(caught) == {"material.defective"}
     assert sub(case, "company-registration").hold == SubCase.Hold.CORRECTION
-    # The applicant's replacement (the upload itself is covered by the test above; see the report).
-    CaseMaterial.objects.filter(pk=row.pk).update(status=CaseMaterial.Status.PROVIDED, defect="")
+    services.attach_file(case=case, material_code="company-application", name="signed.pdf",
+                         content=b"%PDF-1.4 signed application", actor=case.filed_by)
+    assert case.materials.get(code="company-application").status == CaseMaterial.Status.PROVIDED
 
     services.supply_correction(case=case, actor=case.filed_by, on=D(2026, 10, 10))  # 10-08, 10-09, 10-10
     company = sub(case, "company-registration")

@@ -65,7 +65,6 @@ def test_one_time_notice_lists_every_missing_and_defective_material():
     assert case.status == Case.Status.ACCEPTED and case.accepted_on == D(2026, 10, 9)
 
 
-@pytest.mark.xfail(strict=True, reason='bug: deemed acceptance dates from submitted_at (wall clock), not the submission day passed to submit_case')
 def test_late_one_time_notice_is_refused_and_the_sweep_deems_acceptance():
     case = submit_complete(start_restaurant(), skip=("food-layout",))
     clerk = user("changsha-clerk")
@@ -136,7 +135,6 @@ def _to_food_decision(case):
     return food
 
 
-@pytest.mark.xfail(strict=True, reason='bug: attach_file refuses accepted cases, so a 容缺 material cannot be attached for supply_minor_material')
 def test_minor_material_holds_the_decision_until_supplied():
     case = _minor_case(D(2026, 10, 20))
     _to_food_decision(case)
@@ -209,7 +207,6 @@ def _cross_region_case(clerk="changsha-clerk", item="000117001000"):
                                enterprise_uscc=enterprise.uscc, on=ACCEPT_ON)
 
 
-@pytest.mark.xfail(strict=True, reason='bug: _single_item_plan calls catalog version_in_force(region, code, on) (signature is (item, on)); _check_cross_region names CrossRegionScope.NATIONWIDE (the member is NATIONAL)')
 def test_cross_region_acceptance_handled_by_the_other_region():
     clerk = user("changsha-clerk")
     case = _cross_region_case()
@@ -256,7 +253,6 @@ def test_cross_region_acceptance_handled_by_the_other_region():
     assert case.status == Case.Status.READY and case.delivery_window == changsha_window
 
 
-@pytest.mark.xfail(strict=True, reason='bug: single-item cases fail in _single_item_plan (version_in_force signature); CrossRegionScope.NATIONWIDE')
 def test_cross_region_refused_for_items_outside_the_scope():
     with pytest.raises(InvalidInput) as caught:
         _cross_region_case(item="000117002000")  # 食品经营许可: not 跨域通办

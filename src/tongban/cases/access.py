@@ -55,7 +55,7 @@ def case_filter(user) -> Q:
         q |= Q(pk__in=SubCase.objects.filter(department_id=user.department_id).values("case_id"))
     if user.has_role("clerk") and user.region_id:
         q |= Q(intake_hall_id=user.hall_id) if user.hall_id else Q(pk__in=[])
-        q |= Q(intake_region_id=user.region_id, intake_hall__isnull=True)
+        q |= Q(intake_region_id=user.region_id, intake_hall__isnull=True) & ~Q(status=Case.Status.DRAFT)
     if any(user.has_role(r) for r in REGIONAL_ROLES) and user.region_id:
         regions = region_subtree(user.region_id)
         q |= Q(region_id__in=regions) | Q(intake_region_id__in=regions)

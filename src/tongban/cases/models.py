@@ -141,6 +141,7 @@ class Case(models.Model):
     form_sources = models.JSONField(_("申请表数据来源"), default=dict, blank=True)
     # Intake and acceptance (行政许可法 Art. 32).
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    submitted_on = models.DateField(_("收到申请日期"), null=True, blank=True)
     notice_due = models.DateField(_("补正告知期限"), null=True, blank=True)
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,

@@ -284,6 +284,9 @@ def _check_replay(replay: Action, subcase: SubCase, action: str) -> SubCase:
 
 def _act(*, subcase, actor, action, step, reason, key, days, procedure, materials, on) -> SubCase:
     sub = lock_subcase(subcase)
+    replay = _replayed(key)  # the same request may have acted while we waited for the lock
+    if replay is not None:
+        return _check_replay(replay, subcase, action)
     case = sub.case
     if sub.status != SubCase.Status.ACTIVE:
         raise NotFound("subcase") if getattr(actor, "kind", "") != User.Kind.STAFF else Conflict(

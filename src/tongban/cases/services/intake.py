@@ -19,7 +19,7 @@ from tongban.bundles import planner
 from tongban.bundles.selectors import bundle_version_in_force, plan_bundle
 from tongban.bundles.specs import from_item_version
 from tongban.catalog.models import ItemVersion
-from tongban.catalog.selectors import version_in_force, versions_in_force
+from tongban.catalog.selectors import versions_in_force
 from tongban.core.codes import check_id_number, check_uscc
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
 from tongban.regions.models import Region
@@ -61,7 +61,7 @@ def max_upload_bytes() -> int:
 
 
 def _single_item_plan(basic_code: str, region_code: str, on: date) -> dict:
-    version = version_in_force(region_code, basic_code, on) if basic_code else None
+    version = versions_in_force(region_code, [basic_code], on).get(basic_code) if basic_code else None
     if version is None:
         raise InvalidInput(Problem("item", "item.unknown", f"事项 {basic_code} 在区划 {region_code} 未实施",
                                    f"item {basic_code} is not implemented in region {region_code}"))
@@ -121,10 +121,18 @@ def _check_cross_region(plan: dict, region_code: str, intake_region: Region, on:
         return
     versions = versions_in_force(region_code, [i["basic_code"] for i in plan["items"]], on)
     lineage = set(intake_region.lineage_codes())
-    refused = [v.name for v in versions.values()
-               if v.cross_region_scope == ItemVersion.CrossRegionScope.NONE
-               or (v.cross_region_scope != ItemVersion.CrossRegionScope.NATIONWIDE
-                   and not lineage & set(v.cross_region_regions))]
+    handling = Region.objects.get(code=region_code)
+    province = next((r.code for r in [handling, *handling.ancestors()] if r.level == Region.Level.PROVINCE), None)
+    scope = ItemVersion.CrossRegionScope
+
+    def allowed(v: ItemVersion) -> bool:
+        if v.cross_region_scope == scope.NATIONAL:
+            return True
+        if v.cross_region_scope == scope.PROVINCE:
+            return province is not None and province in lineage
+        return v.cross_region_scope == scope.LISTED and bool(lineage & set(v.cross_region_regions))
+
+    refused = [v.name for v in versions.values() if not allowed(v)]
     if refused:
         raise InvalidInput(Problem("region", "cross_region.scope",
                                    f"以下事项不在本地可跨域受理的范围内：{'、'.join(refused)}",
@@ -318,8 +326,14 @@ def sniff_content_type(head: bytes) -> str | None:
 def attach_file(*, case: Case, material_code: str, name: str, content: bytes, actor, scanned: bool = False) -> MaterialFile:
     """Store an uploaded (or, at a window, scanned) file for a material: type checked by its content,
     size limited, stored under its SHA-256 (the same file twice is stored once)."""
-    case = _editable(case, actor)
+    case = lock_case(case)
+    _require_filer(case, actor)
     row = _material(case, material_code)
+    if case.status not in EDITABLE and not (
+            case.status == Case.Status.ACCEPTED and row.status in (CaseMaterial.Status.DEFECTIVE, CaseMaterial.Status.PENDING)):
+        raise Conflict("只有草稿、待补正的申请，或受理后要求补正、容缺待补的材料可以上传文件",
+                       "files can be added to drafts and corrections, or after acceptance to materials asked for",
+                       rule="case.status")
     problems = []
     name = (name or "").strip()[:200] or "upload"
     if not content:
@@ -344,8 +358,9 @@ def attach_file(*, case: Case, material_code: str, name: str, content: bytes, ac
         default_storage.save(path, ContentFile(content))
     record.file.name = path
     record.save()
-    row.status, row.defect = CaseMaterial.Status.PROVIDED, ""
-    row.save(update_fields=["status", "defect", "updated_at"])
+    if row.status != CaseMaterial.Status.PENDING:  # a 容缺 material stays pending until declared supplied
+        row.status, row.defect = CaseMaterial.Status.PROVIDED, ""
+        row.save(update_fields=["status", "defect", "updated_at"])
     trail("material_file_added", case, actor=actor, after={"material": row.code, "sha256": digest, "size": len(content),
                                                            "scanned": record.scanned})
     return record
@@ -465,7 +480,7 @@ def submit_case(*, case: Case, actor, on: date | None = None) -> Case:
     if not case.subcases.exists():
         _create_subcases(case)
     notice_days = min(ItemVersion.objects.filter(subcases__case=case).values_list("notice_days", flat=True))
-    case.status, case.submitted_at = Case.Status.SUBMITTED, timezone.now()
+    case.status, case.submitted_at, case.submitted_on = Case.Status.SUBMITTED, timezone.now(), on
     case.notice_due = add_workdays(on, notice_days, case.intake_region_id).due if notice_days else on
     case.save()
     trail("submitted", case, actor=actor, before=before, after={**snapshot(case), "notice_due": case.notice_due.isoformat()})
@@ -570,7 +585,7 @@ def accept_case(*, case: Case, actor, on: date | None = None, deemed: bool = Fal
         raise InvalidInput(problems)
     before = snapshot(case)
     case.status, case.accepted_by, case.deemed_accepted = Case.Status.ACCEPTED, actor, deemed
-    case.accepted_on = case.submitted_at.astimezone(timezone.get_current_timezone()).date() if deemed else on
+    case.accepted_on = case.submitted_on if deemed else on  # Art. 32: accepted on receipt
     case.save()
     pending = [f"{m.name}（承诺于 {m.promised_by} 前补齐）" for m in case.materials.filter(status=CaseMaterial.Status.PENDING)]
     rows = [(s.item_version.name, f"{s.department.name}，法定 {s.statutory_days} / 承诺 {s.promised_days} 个工作日")
