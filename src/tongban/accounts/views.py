@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -185,9 +185,9 @@ def me(request):
 @login_required
 def revoke(request, mandate_id: int):
     mandate = mandates_visible_to(request.user).filter(pk=mandate_id).first()
+    if mandate is None:
+        raise Http404  # not the user's: nothing to say about it (same answer as a missing one)
     try:
-        if mandate is None:
-            raise NotFound("mandate")
         revoke_mandate(mandate=mandate, revoked_by=request.user, reason=request.POST.get("reason", ""))
     except NotFound:
         messages.error(request, "委托不存在或无权撤销 / no such mandate, or you may not revoke it")

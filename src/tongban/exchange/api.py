@@ -229,8 +229,9 @@ def request_grant(request, payload: GrantIn):
 
 
 def _decision(request, fn, grant_id: int, reason: str):
-    if denied := _staff(request):
-        return denied
+    if getattr(request.user, "kind", "") != "staff" or request.user.department_id is None:
+        # A grant is an object: someone who may not see it learns nothing about it (404, not 403).
+        return _problems([Problem("id", "not_found", "对象不存在或无权访问", "not found")], 404)
     result = _call(fn, grant_id=grant_id, actor=request.user, reason=reason)
     return result if isinstance(result, JsonResponse) else _grant_out(result)
 
