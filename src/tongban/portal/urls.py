@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import my, views
+from . import cases, my, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,10 @@ urlpatterns = [
     path("my/licences/", my.licences, name="my-licences"),
     path("my/licences/<int:licence_id>/", my.licence, name="my-licence"),
     path("my/data-log/", my.data_log, name="my-data-log"),
+    path("bundles/<slug:code>/apply/", cases.apply_bundle, name="apply-bundle"),
+    path("items/<slug:code>/apply/", cases.apply_item, name="apply-item"),
+    path("my/cases/", cases.case_list, name="my-cases"),
+    path("my/cases/<str:number>/", cases.case_page, name="my-case"),
+    path("my/cases/<str:number>/checklist/", cases.checklist_part, name="my-case-checklist"),
+    path("my/cases/<str:number>/<slug:action>/", cases.case_action, name="my-case-action"),
 ]

@@ -19,7 +19,7 @@ from tongban.catalog import selectors as catalog_selectors
 from tongban.core import demo
 from tongban.core.errors import InvalidInput, Problem
 
-from . import guidance, modes
+from . import cases, guidance, modes
 
 DEFAULT_REGION = "430100"
 SEARCH_LIMIT = 20
@@ -67,6 +67,7 @@ def search(request):
         "item_results": [r for r in results if r["hit"].kind == "item"],
         "total": len(results),
         "examples": ["开火锅店", "开宾馆", "注册公司", "卖房子", "生孩子"],
+        "apply_region": _region_of(request),
     })
 
 
@@ -146,6 +147,7 @@ def bundle(request, code: str):
         "field_problems": field_problems,
         "problems": [p for p in problems if not p.field.startswith("answers.")],
         "swap_target": "#planner" if conditional else "#plan",
+        "parties": cases.applicant_parties(request) if plan and not problems else [],
     }
     status = 422 if problems else 200
     if request.htmx:
