@@ -298,7 +298,10 @@ def _pages(title: str, fetch, qs, vendor: str) -> tuple[list[tuple[str, str, tup
     ]
     report(f"{title}: {total:,} visible ({vendor}, limit {LIMIT})", rows, baseline="keyset first page")
     first, deep = _main_query(lambda: fetch(None)), _main_query(lambda: fetch(deep_cursor))
+    second_cursor = fetch(None).next_cursor
     explains = [(f"{title}, keyset page {pages}", *deep), (f"{title}, OFFSET {offset:,}", *_main_query(offset_page))]
+    if second_cursor:
+        explains.insert(0, (f"{title}, keyset page 2", *_main_query(lambda: fetch(second_cursor))))
     return explains, first, deep
 
 

@@ -5,7 +5,7 @@ of 2,000 cases, one transaction per batch, NOT through tongban.cases.services: t
 ~0.1-1 s per case (plans, checklists, files, notices, audit chain), so 100,000 cases through them would
 take hours. The rows are INSERTed as precomputed values (cursor.executemany on SQLite, multi-row VALUES
 on PostgreSQL): Django's bulk_create was tried first and spent most of its time building SQL value by
-value (~450 cases with their sub-cases per second on SQLite here; this path is several times faster).
+value (~570 cases with their sub-cases per second on SQLite here; this path is ~2.7x faster there).
 The rows are shaped like real ones for what the lists read and filter on (applicant, filer, intake
 region and hall, handling region, status; per sub-case department, status and due dates), but they
 carry no materials, notices, ledger, actions or audit entries, and their `plan` JSON is a small
