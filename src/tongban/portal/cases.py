@@ -17,7 +17,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -128,7 +128,7 @@ def _start(request, **kwargs):
         case = case_services.start_case(actor=request.user, enterprise_uscc=_party_uscc(request), **kwargs)
     except (InvalidInput, Conflict) as exc:
         return render(request, "portal/apply_failed.html", {"problems": _problems(exc)}, status=422)
-    messages.success(request, _t("已创建申请草稿。请核对自动填入的内容，补充其余信息并提交材料。"))
+    messages.success(request, gettext("已创建申请草稿。请核对自动填入的内容，补充其余信息并提交材料。"))
     return HttpResponseRedirect(reverse("portal:my-case", args=[case.number]))
 
 
@@ -269,7 +269,7 @@ def _material_row(m: CaseMaterial, case: Case, held: dict, highlighted: set) -> 
         "can_commit": editable and m.commitment_allowed,
         "can_promise": editable and m.minor and m.status != CaseMaterial.Status.PENDING,
         "highlight": m.code in highlighted or m.status == CaseMaterial.Status.DEFECTIVE,
-        "commitment_text": m.commitment or _t("本人（本单位）承诺：{name}真实、有效，相关制度已建立并落实；"
+        "commitment_text": m.commitment or gettext("本人（本单位）承诺：{name}真实、有效，相关制度已建立并落实；"
                                               "如有不实，愿意承担相应法律责任。").format(name=m.name),
     }
 
