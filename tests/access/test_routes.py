@@ -31,6 +31,8 @@ PUBLIC = {
     "verify/notice/<str:token>": "the QR code printed on a notice",
     "verify/licence/<str:identifier>": "the QR code printed on a licence; masked holder only",
     "bundles/<slug:code>/": "bundle pages are public",
+    "bundles/<slug:code>/apply/": "names a public bundle; the draft is created for the signed-in user",
+    "items/<slug:code>/apply/": "names a public item; the draft is created for the signed-in user",
 }
 
 
@@ -89,6 +91,8 @@ def _routes() -> dict[str, list[Route]]:
                                                              {"approve": "1"})],
         "my/licences/<int:licence_id>/": [Route("GET", "/my/licences/{licence}/")],
         "my/cases/<str:number>/": [Route("GET", f"/my/cases/{case}/")],
+        "my/cases/<str:number>/checklist/": [Route("GET", f"/my/cases/{case}/checklist/")],
+        "my/cases/<str:number>/<slug:action>/": [Route("POST", f"/my/cases/{case}/withdraw/", {"reason": "x"})],
     }
 
 

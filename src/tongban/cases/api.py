@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tongban.api.auth import api_auth, require_scope
@@ -398,7 +398,7 @@ def start_case(request, payload: CaseStartIn):
     case = services.start_case(actor=request.user, region_code=payload.region, bundle_code=payload.bundle,
                                item_code=payload.item, answers=payload.answers, enterprise_uscc=payload.enterprise_uscc,
                                applicant_id_number=payload.applicant_id_number, applicant_name=payload.applicant_name)
-    return 201, _fresh(case)
+    return Status(201, _fresh(case))
 
 
 @router.get("/cases", response={200: CasePageOut, 422: ProblemsOut}, auth=READ,
@@ -432,7 +432,7 @@ def upload_file(request, number: str, code: str, file: File[UploadedFile], scann
     content = file.read(services.intake.max_upload_bytes() + 1)
     record = services.attach_file(case=_case(request, number), material_code=code, name=file.name or "", content=content,
                                   actor=request.user, scanned=scanned)
-    return 201, _file(record)
+    return Status(201, _file(record))
 
 
 @router.delete("/cases/{number}/files/{file_id}", response={204: None, **ERRORS}, auth=WRITE)
@@ -440,7 +440,7 @@ def delete_file(request, number: str, file_id: int):
     case = _case(request, number)
     record = fetch(request.user, "material-file", pk=file_id, material__case=case)
     services.remove_file(file=record, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/files/{file_id}", response={200: None, 404: ProblemsOut}, auth=READ,
@@ -664,7 +664,7 @@ def supervise(request, payload: SupervisionIn):
     sub = _sub(request, payload.subcase_id) if payload.subcase_id else None
     notice = services.send_supervision_notice(actor=request.user, department_id=payload.department_id, text=payload.text,
                                               subcase=sub, respond_days=payload.respond_days)
-    return 201, _supervision(notice)
+    return Status(201, _supervision(notice))
 
 
 @router.post("/supervision-notices/{notice_id}/acknowledge", response={200: SupervisionOut, **ERRORS}, auth=WRITE)

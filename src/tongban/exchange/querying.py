@@ -221,7 +221,12 @@ def _require_basics(attempt: _Attempt) -> None:
 
 
 def _represents(user, subject: str) -> bool:
-    return subject == user.id_number or user.represented_enterprises.filter(uscc=subject).exists()
+    """The applicant themselves, an enterprise they legally represent, or one they hold a valid mandate
+    (委托代办) for: checked at every query, so a revoked mandate stops the prefill at once."""
+    from tongban.accounts.selectors import valid_mandates
+
+    return (subject == user.id_number or user.represented_enterprises.filter(uscc=subject).exists()
+            or valid_mandates(user).filter(principal__uscc=subject).exists())
 
 
 def _authorise(attempt: _Attempt) -> None:
@@ -234,8 +239,9 @@ def _authorise(attempt: _Attempt) -> None:
                                     "an applicant may only prefill their own or their enterprise's data"))
         attempt.consumer, attempt.role = dept, "applicant"
         if not _represents(user, attempt.subject):
-            raise Forbidden(Problem("subject", "subject.not_own", "申请人只能查询本人或其担任法定代表人的企业的数据",
-                                    "an applicant may only query their own data or that of an enterprise they represent"))
+            raise Forbidden(Problem("subject", "subject.not_own", "申请人只能查询本人、其担任法定代表人或受托代办的企业的数据",
+                                    "an applicant may only query their own data or that of an enterprise they represent"
+                                    " or act for under a mandate"))
         return
     if user.department_id is None:
         raise Forbidden(Problem("actor", "actor.no_department", "经办人没有所属部门", "the acting officer has no department"))
