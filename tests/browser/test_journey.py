@@ -50,7 +50,7 @@ def test_restaurant_from_search_box_to_delivered_licences(site, as_user, axe_che
     boss = as_user("changsha-boss")
     search_to_bundle(boss, site)
     number = apply_for_enterprise(boss)
-    screenshot(boss, "case-draft-desktop", full_page=True)
+    screenshot(boss, "case-draft-desktop")
     fill_and_save_form(boss)
     uploads = hand_in_everything(boss)
     assert uploads >= 10
@@ -86,7 +86,8 @@ def test_restaurant_from_search_box_to_delivered_licences(site, as_user, axe_che
     expect(boss.get_by_test_id("result")).to_have_count(len([s for s in case.subcases.all() if s.result_licence_id]))
     assert boss.get_by_test_id("notice-pdf").filter(has_text="出件通知书").count() == 1
     assert axe_check(boss) == []
-    screenshot(boss, "case-delivered-desktop", full_page=True)
+    boss.locator("#progress-title").scroll_into_view_if_needed()
+    screenshot(boss, "case-delivered-desktop")
     pdf = boss.request.get(site + boss.get_by_test_id("notice-pdf").first.get_attribute("href"))
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     boss.goto(site + "/my/licences/")
