@@ -507,8 +507,11 @@ def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubC
 @transaction.atomic
 def supply_minor_material(*, case: Case, material_code: str, actor, on: date | None = None) -> CaseMaterial:
     """A 容缺 material arrives after acceptance (its file was attached): items held for it resume."""
+    from .intake import _require_filer
+
     on = today(on)
     case = lock_case(case)
+    _require_filer(case, actor)
     row = case.materials.select_for_update().filter(code=material_code, status=CaseMaterial.Status.PENDING).first()
     if row is None:
         raise InvalidInput(Problem("material", "minor.not_pending", "该材料不是待补齐的容缺材料",
