@@ -217,3 +217,29 @@ def test_draft_without_materials_cannot_be_submitted(as_user):
     response = clerk.post(f"/console/cases/{case.number}/accept/")
     assert response.status_code == 409  # a draft is not yet submitted: banner with the state rule
     assert restaurant_draft  # the helper stays importable for the browser script
+
+
+def test_commitment_and_minor_promise_recorded_at_the_window(as_user):
+    """告知承诺 and 容缺 for a walk-in applicant: errors name the field and rule, then both are recorded."""
+    from tongban.cases.models import CaseMaterial
+
+    clerk = as_user("changsha-clerk")
+    case = _window_draft(clerk)
+    page = clerk.get(f"/console/cases/{case.number}/").content.decode()
+    assert 'name="promised_by"' in page and 'name="text"' in page
+    bad = clerk.post(f"/console/cases/{case.number}/commit/", {"material": "fire-safety-rules", "text": " "})
+    assert bad.status_code == 422 and ("text", "required") in problems_in(bad)
+    # (the form is only offered where the catalogue allows a commitment; a crafted post is refused)
+    wrong = clerk.post(f"/console/cases/{case.number}/commit/", {"material": "company-application", "text": "承诺"})
+    assert wrong.status_code == 422
+    ok = clerk.post(f"/console/cases/{case.number}/commit/", {"material": "fire-safety-rules", "text": "本单位承诺已制定"})
+    assert ok.status_code == 302
+    late = clerk.post(f"/console/cases/{case.number}/promise/", {"material": "fire-training-records",
+                                                                 "promised_by": "not-a-date"})
+    assert late.status_code == 422 and ("promised_by", "date") in problems_in(late)
+    ok = clerk.post(f"/console/cases/{case.number}/promise/", {"material": "fire-training-records",
+                                                               "promised_by": "2099-01-01"})
+    assert ok.status_code == 302
+    statuses = dict(case.materials.values_list("code", "status"))
+    assert statuses["fire-safety-rules"] == CaseMaterial.Status.COMMITTED
+    assert statuses["fire-training-records"] == CaseMaterial.Status.PENDING

@@ -313,6 +313,25 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
                                              content=upload.read(max_upload_bytes() + 1), actor=clerk, scanned=True)
         action = f"upload-{code}"
         done = _("扫描件已上传")
+    elif action == "commit":
+        code = _text(request, "material")
+
+        def run():
+            return case_services.commit_material(case=case, material_code=code, text=_text(request, "text"), actor=clerk)
+        action = f"commit-{code}"
+        done = _("告知承诺已记录")
+    elif action == "promise":
+        code = _text(request, "material")
+
+        def run():
+            try:
+                promised_by = date.fromisoformat(_text(request, "promised_by"))
+            except ValueError:
+                raise InvalidInput(Problem("promised_by", "date", "请填写承诺补齐日期（年-月-日）",
+                                           "enter the promised date (YYYY-MM-DD)")) from None
+            return case_services.promise_material(case=case, material_code=code, promised_by=promised_by, actor=clerk)
+        action = f"promise-{code}"
+        done = _("容缺承诺已记录")
     elif action == "remove-file":
         def run():
             record = fetch(clerk, "material-file", pk=request.POST.get("file") or 0, material__case=case)
