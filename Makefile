@@ -37,12 +37,19 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Translations: extract the portal's strings into src/tongban/locale/en (zh-hans is the source
-# language) and compile the committed .mo (needs gettext's msgfmt, a developer tool only).
-MESSAGE_APPS := $(filter-out portal locale __pycache__,$(patsubst src/tongban/%/,%,$(wildcard src/tongban/*/)))
+# Translations: extract the UI strings into src/tongban/locale/en (zh-hans is the source language)
+# and compile the committed .mo (needs gettext's msgfmt, a developer tool only). The portal is
+# extracted whole; MESSAGE_PAGES (the staff consoles, the account pages, the notice and licence
+# verification pages) only for their templates/ and views.py, plus console/models.py (the queue's
+# labels shown on the window console); every other app (MESSAGE_APPS) is skipped (admin-only).
+MESSAGE_PAGES := console accounts cases licences
+MESSAGE_APPS := $(filter-out portal locale __pycache__ $(MESSAGE_PAGES),$(patsubst src/tongban/%/,%,$(wildcard src/tongban/*/)))
+MESSAGE_PAGE_SKIP := $(patsubst src/tongban/%,%,$(filter-out %/templates %/views.py %/console/models.py,\
+	$(foreach app,$(MESSAGE_PAGES),$(wildcard src/tongban/$(app)/*))))
 messages: setup
 	cd src/tongban && ../../$(BIN)/tongban makemessages -l en --no-obsolete --no-location \
-		$(foreach app,$(MESSAGE_APPS),--ignore=$(app)/*) --ignore=settings.py --ignore=urls.py --ignore=cli.py
+		$(foreach app,$(MESSAGE_APPS),--ignore=$(app)/*) $(foreach path,$(MESSAGE_PAGE_SKIP),--ignore=$(path)) \
+		--ignore=settings.py --ignore=urls.py --ignore=cli.py
 	cd src/tongban && ../../$(BIN)/tongban compilemessages -l en
 
 # Screenshots of the portal for docs/screenshots (the browser tests, saving their pictures).
