@@ -51,7 +51,7 @@ def case_filter(user) -> Q:
             q |= Q(enterprise_id__in=enterprises)
         return q
     q = Q(pk__in=[])
-    if user.department_id and user.has_role("officer") or user.department_id and user.has_role("supervisor"):
+    if user.department_id and (user.has_role("officer") or user.has_role("supervisor")):
         q |= Q(pk__in=SubCase.objects.filter(department_id=user.department_id).values("case_id"))
     if user.has_role("clerk") and user.region_id:
         q |= Q(intake_hall_id=user.hall_id) if user.hall_id else Q(pk__in=[])

@@ -36,9 +36,3 @@ def refresh_due(subcase: SubCase) -> None:
 def paused_workdays(subcase: SubCase, since: date, until: date) -> int:
     return max(0, workdays_between(since, until, calendar_region(subcase)))
 
-
-def workdays_left(subcase: SubCase, today: date) -> int | None:
-    """Working days from `today` to the promised due date (negative when overdue)."""
-    if subcase.promised_due is None:
-        return None
-    return workdays_between(today, subcase.promised_due, calendar_region(subcase))

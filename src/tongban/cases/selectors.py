@@ -3,7 +3,6 @@ applicant's progress view, the supervisor's board and the timeline."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +13,7 @@ from tongban.core.access import fetch, visible
 from tongban.core.errors import InvalidInput, Problem
 from tongban.workdays.calendar import add_workdays
 
-from .models import Case, CaseMaterial, DeadlineAlert, ExtensionRequest, SubCase, SupervisionNotice
+from .models import Case, CaseMaterial, ExtensionRequest, SubCase, SupervisionNotice
 
 MAX_PAGE = 200
 
@@ -27,6 +26,15 @@ class Page:
 
 def _limit(limit: int) -> int:
     return max(1, min(int(limit or 50), MAX_PAGE))
+
+
+def _page(qs, limit: int, cursor_of) -> Page:
+    """One page of `qs` (already filtered past the cursor) and the cursor of the next, if any: one
+    query for limit + 1 rows tells whether there is more, without counting."""
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, cursor_of(rows[-1]) if more else None)
 
 
 def _bad_cursor() -> InvalidInput:
@@ -49,10 +57,7 @@ def cases_for(user, *, cursor: str | None = None, limit: int = 50, status: str |
         if not cursor.isdigit():
             raise _bad_cursor()
         qs = qs.filter(id__lt=int(cursor))
-    rows = list(qs[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, str(rows[-1].pk) if more else None)
+    return _page(qs, limit, lambda last: str(last.pk))
 
 
 def officer_queue(user, *, cursor: str | None = None, limit: int = 50, mine: bool = False) -> Page:
@@ -71,10 +76,7 @@ def officer_queue(user, *, cursor: str | None = None, limit: int = 50, mine: boo
         except ValueError:
             raise _bad_cursor() from None
         qs = qs.filter(Q(promised_due__gt=due) | Q(promised_due=due, id__gt=last_id))
-    rows = list(qs[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, f"{rows[-1].promised_due.isoformat()}_{rows[-1].pk}" if more else None)
+    return _page(qs, limit, lambda last: f"{last.promised_due.isoformat()}_{last.pk}")
 
 
 def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
@@ -88,16 +90,7 @@ def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
         if not cursor.isdigit():
             raise _bad_cursor()
         qs = qs.filter(id__gt=int(cursor))
-    rows = list(qs[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, str(rows[-1].pk) if more else None)
-
-
-AWAITING = {
-    SubCase.Status.PENDING: ("综合窗口", "window clerk", "受理"),
-    SubCase.Status.WAITING: ("前序事项", "earlier items", "前序事项办结"),
-}
+    return _page(qs, limit, lambda last: str(last.pk))
 
 
 def progress(case: Case, *, on: date | None = None) -> list[dict]:
@@ -179,9 +172,6 @@ def board(user, *, on: date | None = None) -> dict:
                       statutory_overdue=Count("id", filter=Q(hold="", statutory_due__lt=on)),
                       paused=Count("id", filter=~Q(hold="")))
             .order_by("-statutory_overdue", "-promised_overdue", "-due_soon", "department__name"))
-    by_department: dict[str, list] = defaultdict(list)
-    for row in rows:
-        by_department[row["department__name"]].append(row)
     return {
         "on": on, "rows": list(rows),
         "overdue": list(qs.filter(hold="", promised_due__lt=on).select_related("case", "department", "item_version")
@@ -192,10 +182,6 @@ def board(user, *, on: date | None = None) -> dict:
         "supervision": list(visible(user, "supervision-notice").filter(acknowledged_at__isnull=True)
                             .select_related("department", "subcase__case")[:100]),
     }
-
-
-def alerts_for(subcase: SubCase) -> list[DeadlineAlert]:
-    return list(subcase.alerts.order_by("raised_at"))
 
 
 def supervision_notices_for_department(user) -> list[SupervisionNotice]:

@@ -280,16 +280,23 @@ def load_platform_grants(resources: dict[str, models.DataResource]) -> int:
             resource = resources[code]
             if resource.owner_id == dept.pk:
                 continue
-            if models.Grant.objects.filter(resource=resource, consumer=dept, status=models.Grant.Status.GRANTED,
-                                           valid_until__gt=now).exists():
-                continue
-            grant = models.Grant.objects.create(
-                resource=resource, consumer=dept, purpose=PLATFORM_PURPOSE, valid_from=now - timedelta(days=1),
-                valid_until=now + timedelta(days=3 * 365), status=models.Grant.Status.GRANTED, decided_at=now,
-                decision_reason="演示数据：平台自动填报授权 / demo data: platform prefill grant")
-            grant.fields.set(resource.fields.filter(name__in=field_names))
-            made += 1
+            made += _ensure_grant(resource, dept.pk, field_names, PLATFORM_PURPOSE,
+                                  "演示数据：平台自动填报授权 / demo data: platform prefill grant", now)
     return made
+
+
+def _ensure_grant(resource: models.DataResource, department_id: int, field_names: list[str], purpose: str,
+                  reason: str, now) -> int:
+    """A granted three-year grant of these fields unless one is in force already; 1 if made."""
+    if models.Grant.objects.filter(resource=resource, consumer_id=department_id, status=models.Grant.Status.GRANTED,
+                                   valid_until__gt=now).exists():
+        return 0
+    grant = models.Grant.objects.create(
+        resource=resource, consumer_id=department_id, purpose=purpose, valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=3 * 365), status=models.Grant.Status.GRANTED, decided_at=now,
+        decision_reason=reason)
+    grant.fields.set(resource.fields.filter(name__in=field_names))
+    return 1
 
 
 def load_department_grants(resources: dict[str, models.DataResource]) -> int:
@@ -303,16 +310,10 @@ def load_department_grants(resources: dict[str, models.DataResource]) -> int:
                 .values_list("item_version__item__department_id", "kind__data_resource"))
     for department_id, code in sorted(pairs):
         resource = resources.get(code)
-        if resource is None or resource.owner_id == department_id or models.Grant.objects.filter(
-                resource=resource, consumer_id=department_id, status=models.Grant.Status.GRANTED,
-                valid_until__gt=now).exists():
+        if resource is None or resource.owner_id == department_id:
             continue
-        grant = models.Grant.objects.create(
-            resource=resource, consumer_id=department_id, purpose=CASE_PURPOSE, valid_from=now - timedelta(days=1),
-            valid_until=now + timedelta(days=3 * 365), status=models.Grant.Status.GRANTED, decided_at=now,
-            decision_reason="演示数据：办件材料核验授权 / demo data: grant for checking case materials")
-        grant.fields.set(resource.fields.filter(name__in=PLATFORM_GRANTS.get(code, [])))
-        made += 1
+        made += _ensure_grant(resource, department_id, PLATFORM_GRANTS.get(code, []), CASE_PURPOSE,
+                              "演示数据：办件材料核验授权 / demo data: grant for checking case materials", now)
     return made
 
 

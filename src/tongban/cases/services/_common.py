@@ -13,6 +13,7 @@ from tongban.audit.services import append_entry
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
 
 from ..models import Case, Message, Notice, SubCase
+from .parties import check_may_file_for
 
 REMEDY = ("如对本决定不服，可以自收到本通知之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。")
 
@@ -108,6 +109,30 @@ def require_status(case: Case, *allowed: str) -> None:
         names = "、".join(str(Case.Status(s).label) for s in allowed)
         raise Conflict(f"办件当前状态为“{case.get_status_display()}”，此操作仅适用于：{names}",
                        f"the case is {case.status}; this needs {', '.join(allowed)}", rule="case.status")
+
+
+def is_window_clerk(actor, case: Case) -> bool:
+    """A comprehensive-window clerk of the region that received the case."""
+    return (getattr(actor, "kind", "") == "staff" and actor.has_role("clerk")
+            and is_staff_of_region(actor, case.intake_region_id))
+
+
+def require_window(case: Case, actor) -> None:
+    if not is_window_clerk(actor, case):
+        raise NotFound("case")
+
+
+def require_filer(case: Case, actor) -> None:
+    """Changes to an application come from its applicant's side (the owner, who filed it, or an agent
+    whose mandate still covers its items: checked at every write) or from a clerk of the intake region."""
+    if is_window_clerk(actor, case):
+        return
+    if getattr(actor, "kind", "") != "staff" and actor.pk in (case.filed_by_id, case.applicant_user_id, case.agent_id):
+        if case.enterprise_id is not None and actor.pk != case.applicant_user_id:
+            check_may_file_for(actor, case.enterprise, [i["basic_code"] for i in case.plan["items"]],
+                               timezone.localdate())
+        return
+    raise NotFound("case")
 
 
 def is_staff_of_region(actor, region_id: str) -> bool:

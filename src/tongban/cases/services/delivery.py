@@ -9,12 +9,21 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.accounts.models import User
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
 from tongban.regions.models import Window
 
 from ..models import Case, SubCase
-from ._common import is_staff_of_region, issue_notice, lock_case, require_status, snapshot, tell, today, trail
+from ._common import (
+    is_window_clerk,
+    issue_notice,
+    lock_case,
+    require_filer,
+    require_status,
+    snapshot,
+    tell,
+    today,
+    trail,
+)
 
 
 def _results(case: Case) -> list[tuple[str, str]]:
@@ -31,12 +40,8 @@ def _results(case: Case) -> list[tuple[str, str]]:
 @transaction.atomic
 def choose_delivery(*, case: Case, actor, method: str, window_id: int | None = None, address: str = "") -> Case:
     """The applicant (or the window clerk for them) chooses how to receive the results, any time before delivery."""
-    from .intake import _require_filer
-
     case = lock_case(case)
-    if not (getattr(actor, "kind", "") == User.Kind.STAFF and actor.has_role("clerk")
-            and is_staff_of_region(actor, case.intake_region_id)):
-        _require_filer(case, actor)
+    require_filer(case, actor)
     if case.status in (Case.Status.DELIVERED, Case.Status.REFUSED, Case.Status.WITHDRAWN):
         raise Conflict("该办件已结束", "the case is closed", rule="case.closed")
     if method not in Case.Delivery.values:
@@ -97,8 +102,7 @@ def _deliver(case: Case, actor, on: date) -> None:
 def deliver_case(*, case: Case, actor, tracking_number: str = "", on: date | None = None) -> Case:
     """At the window: hand the results over (pickup) or record the post's tracking number."""
     case = lock_case(case)
-    if not (getattr(actor, "kind", "") == User.Kind.STAFF and actor.has_role("clerk")
-            and is_staff_of_region(actor, case.intake_region_id)):
+    if not is_window_clerk(actor, case):
         raise NotFound("case")
     require_status(case, Case.Status.READY)
     if case.delivery_method == Case.Delivery.POST:

@@ -25,12 +25,14 @@ from ._common import (
     issue_notice,
     lock_case,
     lock_subcase,
+    require_filer,
     require_reason,
     snapshot,
     tell,
     today,
     trail,
 )
+from .results import record_licence_use
 
 SPECIAL_PROCEDURES = {"hearing": "听证", "testing": "检验检测", "inspection": "现场核查", "expert": "专家评审",
                       "quarantine": "检疫", "appraisal": "鉴定"}
@@ -103,16 +105,6 @@ def _attach_results(case: Case, sub: SubCase, by_key: dict[str, SubCase]) -> Non
         row.save()
 
 
-def record_licence_use(licence, case: Case, sub: SubCase | None, reason: str, actor=None) -> None:
-    """The holder sees every use of their licence: which department, when, for which case, why."""
-    from tongban.licences.models import LicenceUse
-
-    LicenceUse.objects.create(licence=licence, kind=LicenceUse.Kind.CASE, officer=actor,
-                              department=sub.department if sub else None,
-                              item_basic_code=sub.item_version.item.basic_code if sub else "", case_ref=case.number,
-                              reason=reason[:256])
-
-
 @transaction.atomic
 def fetch_shared_material(*, case: Case, material_code: str, actor) -> CaseMaterial:
     """A material with source `data` is fetched for the officer from the owning department's register
@@ -145,7 +137,7 @@ def fetch_shared_material(*, case: Case, material_code: str, actor) -> CaseMater
 
 
 def _enter_step(sub: SubCase, step: dict, on: date, actor) -> None:
-    sub.step, sub.assignee = step["code"], sub.assignee
+    sub.step = step["code"]
     if step.get("decision") and _pending_minor(sub):
         _pause(sub, SubCase.Hold.MINOR, on, "容缺材料未补齐，决定环节暂停", actor)
 
@@ -479,11 +471,9 @@ def end_special_procedure(*, subcase: SubCase, actor, reason: str, on: date | No
 def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubCase]:
     """The applicant answers a correction request (补正): every defective material must have been
     replaced; the held items resume with the same officer and their due dates move by the pause."""
-    from .intake import _require_filer
-
     on = today(on)
     case = lock_case(case)
-    _require_filer(case, actor)
+    require_filer(case, actor)
     held = list(case.subcases.filter(hold=SubCase.Hold.CORRECTION).select_related("department"))
     if not held:
         raise Conflict("没有待补正的事项", "no item is waiting for a correction", rule="correction.none")
@@ -507,11 +497,9 @@ def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubC
 @transaction.atomic
 def supply_minor_material(*, case: Case, material_code: str, actor, on: date | None = None) -> CaseMaterial:
     """A 容缺 material arrives after acceptance (its file was attached): items held for it resume."""
-    from .intake import _require_filer
-
     on = today(on)
     case = lock_case(case)
-    _require_filer(case, actor)
+    require_filer(case, actor)
     row = case.materials.select_for_update().filter(code=material_code, status=CaseMaterial.Status.PENDING).first()
     if row is None:
         raise InvalidInput(Problem("material", "minor.not_pending", "该材料不是待补齐的容缺材料",
@@ -557,12 +545,10 @@ def stop_for_missing_minor(sub: SubCase, row: CaseMaterial, on: date) -> None:
 @transaction.atomic
 def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = None) -> SubCase:
     """The applicant withdraws one item: it and the items that need its result stop; the rest go on."""
-    from .intake import _require_filer
-
     on = today(on)
     sub = lock_subcase(subcase)
     case = lock_case(sub.case)
-    _require_filer_any_status(case, actor, _require_filer)
+    _require_applicant_side(case, actor)
     if not sub.is_open:
         raise Conflict("该事项已办结，不能撤回", "the item is already finished", rule="subcase.finished")
     reason = require_reason(reason)
@@ -577,7 +563,8 @@ def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = Non
     return sub
 
 
-def _require_filer_any_status(case: Case, actor, require_filer) -> None:
+def _require_applicant_side(case: Case, actor) -> None:
+    """Withdrawal is the applicant's act: staff cannot withdraw for them."""
     if getattr(actor, "kind", "") == User.Kind.STAFF:
         raise NotFound("case")
     require_filer(case, actor)
@@ -587,11 +574,9 @@ def _require_filer_any_status(case: Case, actor, require_filer) -> None:
 def withdraw_case(*, case: Case, actor, reason: str, on: date | None = None) -> Case:
     """The applicant withdraws the whole case: every item not yet decided stops; decided ones keep
     their results (a decision already made is not undone by a withdrawal)."""
-    from .intake import _require_filer
-
     on = today(on)
     case = lock_case(case)
-    _require_filer_any_status(case, actor, _require_filer)
+    _require_applicant_side(case, actor)
     if case.status in (Case.Status.DELIVERED, Case.Status.REFUSED, Case.Status.WITHDRAWN):
         raise Conflict("该办件已结束，不能撤回", "the case is already closed", rule="case.closed")
     reason = require_reason(reason)

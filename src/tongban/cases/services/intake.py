@@ -29,11 +29,12 @@ from .. import numbers, workflows
 from ..models import Case, CaseMaterial, MaterialFile, SubCase
 from ._common import (
     REMEDY,
-    is_staff_of_region,
     issue_notice,
     lock_case,
+    require_filer,
     require_reason,
     require_status,
+    require_window,
     snapshot,
     tell,
     today,
@@ -236,21 +237,8 @@ def _initial_status(row: CaseMaterial) -> str:
 def _editable(case: Case, actor) -> Case:
     case = lock_case(case)
     require_status(case, *EDITABLE)
-    _require_filer(case, actor)
+    require_filer(case, actor)
     return case
-
-
-def _require_filer(case: Case, actor) -> None:
-    """Changes to an application come from its applicant's side or from a clerk of the intake region."""
-    if actor.kind == User.Kind.STAFF:
-        if actor.has_role("clerk") and is_staff_of_region(actor, case.intake_region_id):
-            return
-    elif actor.pk in (case.filed_by_id, case.applicant_user_id, case.agent_id):
-        if case.enterprise_id is None or actor.pk == case.applicant_user_id:
-            return
-        check_may_file_for(actor, case.enterprise, [i["basic_code"] for i in case.plan["items"]], timezone.localdate())
-        return
-    raise NotFound("case")
 
 
 @transaction.atomic
@@ -271,8 +259,8 @@ def update_draft(*, case: Case, actor, answers: dict | None = None, form: dict |
             _sync_materials(case)
     if form is not None:
         case.form = {**case.form, **_check_form_values(case, form)}
-        for name in form:
-            case.form_sources.pop(name, None) if form[name] != (case.form_sources.get(name) or {}).get("value") else None
+        for name in form:  # a value the applicant typed is no longer the register's
+            case.form_sources.pop(name, None)
     case.save()
     trail("draft_saved", case, actor=actor, before=before, after={"answers": case.answers,
                                                                   "form_fields": sorted((form or {}).keys())})
@@ -327,7 +315,7 @@ def attach_file(*, case: Case, material_code: str, name: str, content: bytes, ac
     """Store an uploaded (or, at a window, scanned) file for a material: type checked by its content,
     size limited, stored under its SHA-256 (the same file twice is stored once)."""
     case = lock_case(case)
-    _require_filer(case, actor)
+    require_filer(case, actor)
     row = _material(case, material_code)
     if case.status not in EDITABLE and not (
             case.status == Case.Status.ACCEPTED and row.status in (CaseMaterial.Status.DEFECTIVE, CaseMaterial.Status.PENDING)):
@@ -405,7 +393,7 @@ def use_licence(*, case: Case, material_code: str, licence_id: int, actor) -> Ca
     row.licence, row.licence_check = licence, {**result.as_dict(), "checked_at": timezone.now().isoformat()}
     row.status, row.defect = CaseMaterial.Status.PROVIDED, ""
     row.save()
-    from .handling import record_licence_use
+    from .results import record_licence_use
 
     record_licence_use(licence, case, None, f"申请人授权用于“{row.name}”，免交复印件", actor=None)
     trail("material_licence_used", case, actor=actor, after={"material": row.code, "licence": licence.identifier})
@@ -504,18 +492,12 @@ def _create_subcases(case: Case) -> None:
     SubCase.objects.bulk_create(rows)
 
 
-def _require_window(case: Case, actor) -> None:
-    if not (getattr(actor, "kind", "") == User.Kind.STAFF and actor.has_role("clerk")
-            and is_staff_of_region(actor, case.intake_region_id)):
-        raise NotFound("case")
-
-
 @transaction.atomic
 def issue_one_time_notice(*, case: Case, actor, defects: dict[str, str] | None = None, on: date | None = None):
     """一次性告知: every missing or defective material and empty required field, with why, in one notice."""
     on = today(on)
     case = lock_case(case)
-    _require_window(case, actor)
+    require_window(case, actor)
     require_status(case, Case.Status.SUBMITTED)
     if case.notice_due and on > case.notice_due:
         raise Conflict(f"已超过补正告知期限（{case.notice_due}），依法自收到申请材料之日起即为受理",
@@ -554,7 +536,7 @@ def refuse_case(*, case: Case, actor, reason: str, on: date | None = None):
     """不予受理: the application is outside the items' scope or the authority's competence; in writing, with why."""
     on = today(on)
     case = lock_case(case)
-    _require_window(case, actor)
+    require_window(case, actor)
     require_status(case, Case.Status.SUBMITTED, Case.Status.CORRECTION)
     reason = require_reason(reason)
     before = snapshot(case)
@@ -578,7 +560,7 @@ def accept_case(*, case: Case, actor, on: date | None = None, deemed: bool = Fal
     on = today(on)
     case = lock_case(case)
     if not deemed:
-        _require_window(case, actor)
+        require_window(case, actor)
     require_status(case, Case.Status.SUBMITTED)
     problems = [] if deemed else completeness_problems(case)
     if problems:

@@ -66,6 +66,16 @@ def licence_data(case: Case, sub: SubCase, fields: list, on: date) -> dict:
     return data
 
 
+def record_licence_use(licence, case: Case, sub: SubCase | None, reason: str, actor=None) -> None:
+    """The holder sees every use of their licence: which department, when, for which case, why."""
+    from tongban.licences.models import LicenceUse
+
+    LicenceUse.objects.create(licence=licence, kind=LicenceUse.Kind.CASE, officer=actor,
+                              department=sub.department if sub else None,
+                              item_basic_code=sub.item_version.item.basic_code if sub else "", case_ref=case.number,
+                              reason=reason[:256])
+
+
 def produce_result(sub: SubCase, case: Case, actor, on: date):
     """The signed result licence of an approved item, or None when the item's result is not a licence."""
     licence_type = sub.item_version.result_licence_type
