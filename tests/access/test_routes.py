@@ -1,7 +1,10 @@
 """Every route that reaches an object answers 404 to another applicant, another department and another
-region (issue 7). The table below names, for each such route, how to reach one object of the owner's;
+region (issue 7), and to a revoked or out-of-scope agent (issue 12), for reads and writes alike, and
+such a request writes nothing. The table below names, for each such route, how to reach one object of
+the owner's, with every state-changing method and every form action;
 `test_every_route_with_a_parameter_has_a_rule` fails for a new route that is neither in the table nor
-declared public, so a route cannot be added without deciding who may reach it.
+declared public, `test_every_state_changing_route_has_a_rule` for a new write (an API method, a form
+action) that is not, so a route cannot be added without deciding who may reach it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,55 @@ class Route:
     data: dict | None = None
 
 
+# State-changing routes that name no existing object: they create something for the signed-in user
+# (or act on the user's own hall / department), and the service checks who may.
+WRITES_WITHOUT_OBJECT = {
+    ("POST", "api/v1/cases"): "start_case: the applicant (identity, mandate scope) or a window clerk",
+    ("POST", "api/v1/supervision-notices"): "access_department_for(..., SUPERVISE) and access_subcase_for(..., SUPERVISE)",
+    ("POST", "api/v1/exchange/grants"): "grant_request: officers / administrators of the consumer department",
+    ("POST", "api/v1/exchange/query"): "exchange query: staff of a granted department, purpose-bound",
+    ("PUT", "api/v1/me/acting-as"): "party_for_key: the user's own parties only (session)",
+    ("POST", "api/v1/exchange/prefill"): "exchange prefill: staff of a granted department, purpose-bound",
+    ("POST", "api/v1/plans"): "computes a plan from public catalogue data; writes nothing",
+    ("POST", "api/v1/me/mandates"): "grant_mandate: legal representative, or an agent allowed to sub-delegate",
+    ("POST", "api/v1/licences/verify"): "public verification of a presented document",
+}
+
+# Every page route (outside the API and the admin) that is not in the object table: what it is.
+PAGES = {
+    "healthz": "read: liveness", "i18n/setlang/": "the user's language (session only)",
+    "accounts/login/": "sign-in", "accounts/logout/": "sign-out", "accounts/otp/": "the user's own second factor",
+    "accounts/otp/setup/": "the user's own second factor", "accounts/acting-as": "party_for_key: own parties",
+    "accounts/me/": "grant_mandate: legal representative or sub-delegating agent",
+    "rp-demo/": "demo relying party", "rp-demo/login": "demo relying party", "rp-demo/callback": "demo relying party",
+    ".well-known/openid-configuration": "public", ".well-known/jwks.json": "public",
+    "o/authorize/": "OIDC: the user's own consent", "o/token/": "OAuth2 client authentication",
+    "o/revoke_token/": "OAuth2 client authentication", "o/introspect/": "OAuth2 resource-server authentication",
+    "o/userinfo/": "the token's own user",
+    "console/": "read", "console/tickets/take/": "public kiosk: a queue number", "console/window/": "read",
+    "console/window/call/": "call_next: a clerk of the window's hall", "console/intake/": "start_case: a window clerk",
+    "console/tasks/": "read", "console/board/": "read",
+    "console/board/supervise/": "access_department_for / access_subcase_for (SUPERVISE)",
+    "": "read", "search": "read", "care/": "the user's display mode (session only)", "kiosk/": "kiosk mode (session)",
+    "kiosk/exit/": "kiosk mode (session)", "kiosk/sign-out/": "sign-out", "my/licences/": "read",
+    "my/data-log/": "read", "my/cases/": "read",
+}
+
+# The forms behind one route with an action slug: each is a state change with its own rule.
+WINDOW_FORMS = {"form": {}, "upload": {"material": "company-application"}, "commit": {"material": "x", "text": "x"},
+                "promise": {"material": "x", "promised_by": "2030-01-01"}, "remove-file": {"file": "{file}"},
+                "submit": {}, "accept": {}, "one-time-notice": {}, "refuse": {"reason": "x"},
+                "correction-supplied": {}, "delivery": {"method": "electronic"}, "deliver": {}}
+TASK_FORMS = {"claim": {}, "approve": {"step": "decide"}, "deny": {"step": "decide", "reason": "x"},
+              "return": {"step": "decide", "reason": "x"}, "special": {"step": "decide", "reason": "x"},
+              "extend": {"step": "decide", "reason": "x", "days": "1"}, "end-special": {"reason": "x"},
+              "fetch": {"material": "company-application"}}
+PORTAL_FORMS = {"save": {}, "upload": {"material": "company-application"}, "remove-file": {"file": "{file}"},
+                "licence": {"material": "x", "licence": "1"}, "commit": {"material": "x", "text": "x"},
+                "promise": {"material": "x", "promised_by": "2030-01-01"}, "submit": {}, "withdraw": {"reason": "x"},
+                "delivery": {"method": "electronic"}, "correction-done": {}, "minor-supplied": {"material": "x"}}
+
+
 def _routes() -> dict[str, list[Route]]:
     """Route pattern -> the requests that reach the owner's object through it."""
     case = "{case}"
@@ -82,24 +134,32 @@ def _routes() -> dict[str, list[Route]]:
         "accounts/mandates/<int:mandate_id>/revoke": [Route("POST", "/accounts/mandates/{mandate}/revoke",
                                                             {"reason": "x"})],
         "console/cases/<str:number>/": [Route("GET", f"/console/cases/{case}/")],
-        "console/cases/<str:number>/<slug:action>/": [Route("POST", f"/console/cases/{case}/accept/", {})],
+        "console/cases/<str:number>/<slug:action>/": [Route("POST", f"/console/cases/{case}/{action}/", data)
+                                                      for action, data in WINDOW_FORMS.items()],
         "console/tasks/<int:subcase_id>/": [Route("GET", "/console/tasks/{subcase}/")],
-        "console/tasks/<int:subcase_id>/<slug:action>/": [Route("POST", "/console/tasks/{subcase}/claim/", {})],
+        "console/tasks/<int:subcase_id>/<slug:action>/": [Route("POST", f"/console/tasks/{{subcase}}/{action}/", data)
+                                                          for action, data in TASK_FORMS.items()],
         "console/supervision/<int:notice_id>/acknowledge/": [
             Route("POST", "/console/supervision/{supervision}/acknowledge/", {"response": "x"})],
         "console/board/extensions/<int:request_id>/": [Route("POST", "/console/board/extensions/{extension}/",
                                                              {"approve": "1"})],
-        "my/licences/<int:licence_id>/": [Route("GET", "/my/licences/{licence}/")],
+        "my/licences/<int:licence_id>/": [Route("GET", "/my/licences/{licence}/"),
+                                          Route("POST", "/my/licences/{licence}/", {"action": "authorise",
+                                                                                   "item_basic_code": "x"})],
         "my/cases/<str:number>/": [Route("GET", f"/my/cases/{case}/")],
         "my/cases/<str:number>/checklist/": [Route("GET", f"/my/cases/{case}/checklist/")],
-        "my/cases/<str:number>/<slug:action>/": [Route("POST", f"/my/cases/{case}/withdraw/", {"reason": "x"})],
+        "my/cases/<str:number>/<slug:action>/": [Route("POST", f"/my/cases/{case}/{action}/", data)
+                                                 for action, data in PORTAL_FORMS.items()],
     }
 
 
 # Who must get nothing: another applicant, an officer of a department not involved, and staff of
 # another region (same department kind, window, supervisor).
+# An agent whose mandate was revoked, and one whose mandate covers only one of the case's items, are
+# outsiders too (created by the `objects` fixture).
 OUTSIDERS = ["zhuzhou-boss", "changsha-citizen", "changsha-police", "zhuzhou-market", "zhuzhou-clerk",
-             "zhuzhou-supervisor"]
+             "zhuzhou-supervisor", "revoked-agent", "scoped-agent"]
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _walk(resolver, prefix=""):
@@ -126,7 +186,7 @@ def objects(demo_full, django_db_blocker, tmp_path_factory):  # noqa: F811
     from django.test import override_settings
 
     from tongban.accounts.models import User
-    from tongban.accounts.services import grant_mandate
+    from tongban.accounts.services import grant_mandate, revoke_mandate
     from tongban.cases import services
     from tongban.cases.models import ExtensionRequest, MaterialFile
     from tongban.cases.simulation import clerk_for, demo_applicant, fill_form, hand_in_materials
@@ -159,14 +219,32 @@ def objects(demo_full, django_db_blocker, tmp_path_factory):  # noqa: F811
                                 valid_until=date.today() + timedelta(days=30))
         grant = Grant.objects.filter(resource__owner=market.department).first() or Grant.objects.filter(
             consumer=market.department).first()
+        # Two agents of the enterprise who must see nothing: one whose mandate was revoked after they had
+        # uploaded a file to the case, one whose valid mandate covers only one of the case's items.
+        today = date.today()
+        revoked = User.objects.create(username="revoked-agent", kind=User.Kind.PERSON, real_name="撤销代办人")
+        old = grant_mandate(granted_by=boss, principal=enterprise, agent=revoked, all_items=True, valid_from=today,
+                            valid_until=today + timedelta(days=30))
+        draft = services.start_case(actor=revoked, region_code="430100", bundle_code="open-restaurant",
+                                    answers={"area_sqm": 800}, enterprise_uscc=enterprise.uscc)
+        services.attach_file(case=draft, material_code="company-application", name="a.pdf",
+                             content=b"%PDF-1.4 revoked", actor=revoked)
+        revoke_mandate(mandate=old, revoked_by=boss, reason="不再委托")
+        scoped = User.objects.create(username="scoped-agent", kind=User.Kind.PERSON, real_name="单项代办人")
+        grant_mandate(granted_by=boss, principal=enterprise, agent=scoped, item_codes=[case.plan["items"][0]["basic_code"]],
+                      valid_from=today, valid_until=today + timedelta(days=30))
         return {"case": case.number, "subcase": sub.pk, "file": MaterialFile.objects.filter(material__case=case).first().pk,
                 "notice": case.notices.first().pk, "licence": sub.result_licence_id, "mandate": mandate.pk,
                 "grant": grant.pk, "extension": ExtensionRequest.objects.get(subcase=sub).pk,
-                "supervision": supervision.pk, "media": media}
+                "supervision": supervision.pk, "media": media, "draft": draft.number,
+                "draft_file": MaterialFile.objects.get(material__case=draft).pk}
 
 
 def _request(client: Client, route: Route, objects: dict):
     path = route.path.format(**objects)
+    if route.data:
+        route = Route(route.method, route.path, {k: v.format(**objects) if isinstance(v, str) else v
+                                                 for k, v in route.data.items()})
     if route.method == "GET":
         return client.get(path)
     if route.method == "DELETE":
@@ -180,13 +258,33 @@ def _request(client: Client, route: Route, objects: dict):
     return client.post(path, route.data or {})
 
 
+def _written(objects: dict) -> tuple:
+    """A fingerprint of everything the routes could change: the trail (every write appends to it), and
+    the rows themselves in case a write forgot its trail entry."""
+    from tongban.accounts.models import Mandate
+    from tongban.audit.models import AuditEntry
+    from tongban.cases.models import Case, ExtensionRequest, MaterialFile, Notice, SubCase, SupervisionNotice
+    from tongban.exchange.models import Grant
+    from tongban.licences.models import UseAuthorisation
+
+    return (AuditEntry.objects.count(), MaterialFile.objects.filter(removed_at__isnull=True).count(),
+            Notice.objects.count(), UseAuthorisation.objects.count(),
+            sorted(Case.objects.values_list("number", "status", "updated_at", "delivery_method")),
+            sorted(SubCase.objects.values_list("pk", "revision", "status", "assignee_id")),
+            sorted(ExtensionRequest.objects.values_list("pk", "status")),
+            sorted(SupervisionNotice.objects.values_list("pk", "acknowledged_at")),
+            sorted(Mandate.objects.values_list("pk", "revoked_at")), sorted(Grant.objects.values_list("pk", "status")))
+
+
 @pytest.mark.parametrize("username", OUTSIDERS)
-def test_outsiders_get_404_on_every_object_route(objects, username):
+def test_outsiders_get_404_on_every_object_route(objects, username, settings):
     from tongban.accounts.models import User
 
+    settings.MEDIA_ROOT = objects["media"]
     client = Client()
     client.force_login(User.objects.get(username=username))
     routes = {r for r in _walk(get_resolver())}
+    before = _written(objects)
     answers = {}
     for pattern, requests in _routes().items():
         if pattern not in routes:
@@ -198,6 +296,61 @@ def test_outsiders_get_404_on_every_object_route(objects, username):
             answers[f"{route.method} {route.path}"] = response.status_code
     wrong = {k: v for k, v in answers.items() if v != 404}
     assert not wrong, f"{username} reached: {wrong}"
+    assert _written(objects) == before, f"{username}'s refused requests wrote something"
+
+
+@pytest.mark.parametrize("username", ["revoked-agent", "scoped-agent"])
+def test_agents_out_of_their_mandate_get_404_also_on_their_own_uploads(objects, username, settings):
+    from tongban.accounts.models import User
+
+    settings.MEDIA_ROOT = objects["media"]
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    for path in ("/api/v1/cases/{draft}", "/api/v1/files/{draft_file}", "/my/cases/{draft}/",
+                 "/api/v1/cases/{case}", "/api/v1/files/{file}", "/my/cases/{case}/"):
+        assert client.get(path.format(**objects)).status_code == 404, (username, path)
+    listed = client.get("/api/v1/cases").json()["items"]
+    assert not {c["number"] for c in listed} & {objects["case"], objects["draft"]}
+
+
+def _api_operations() -> dict[tuple[str, str], None]:
+    """(method, Django route pattern) of every operation of the API."""
+    from ninja.utils import normalize_path, replace_path_param_notation
+
+    from tongban.api.main import api
+
+    found = {}
+    for bound in api._get_bound_routers():
+        for path, view in bound.path_operations.items():
+            route = normalize_path("/".join(i for i in (replace_path_param_notation(bound.prefix),
+                                                        replace_path_param_notation(path)) if i)).lstrip("/")
+            for operation in view.operations:
+                for method in operation.methods:
+                    found[(method.upper(), f"api/v1/{route}".rstrip("/"))] = None
+    return found
+
+
+def test_every_state_changing_route_has_a_rule():
+    """API: every POST / PUT / PATCH / DELETE is in the object table with that method, or declared as a
+    write that names no object. Pages: every route is in the object table or described in PAGES; and
+    every form action a page handles is in the table (checked against the views' own action lists)."""
+    from tongban.console.views import WINDOW_ACTIONS
+    from tongban.portal.cases import ACTIONS as PORTAL_ACTIONS
+
+    table = _routes()
+    tabled = {(r.method, pattern) for pattern, requests in table.items() for r in requests}
+    writes = {key for key in _api_operations() if key[0] in WRITE_METHODS}
+    assert writes, "no API operations found"
+    missing = sorted(key for key in writes if key not in tabled and key not in WRITES_WITHOUT_OBJECT)
+    assert not missing, f"state-changing API routes without an access rule: {missing}"
+    stale = sorted(key for key in WRITES_WITHOUT_OBJECT if key not in writes)
+    assert not stale, stale
+    pages = {r for r in _walk(get_resolver()) if not r.startswith(("admin/", "api/"))}
+    unclassified = sorted(r for r in pages if r not in table and r not in PAGES and r not in PUBLIC)
+    assert not unclassified, f"page routes neither in the access table nor described: {unclassified}"
+    assert set(WINDOW_FORMS) == set(WINDOW_ACTIONS)
+    assert set(PORTAL_FORMS) == set(PORTAL_ACTIONS)
+    assert set(TASK_FORMS) == {"claim", "approve", "deny", "return", "special", "extend", "end-special", "fetch"}
 
 
 def test_the_owner_reaches_the_objects(objects, settings):

@@ -9,7 +9,7 @@ import pytest
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
 from tongban.cases import selectors, services
 from tongban.cases.models import Case, CaseMaterial, DeadlineEntry, ExtensionRequest, Notice, SubCase
-from tongban.core.errors import Conflict, InvalidInput, NotFound
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tongban.workdays.calendar import add_workdays
 
 from .conftest import (
@@ -204,10 +204,14 @@ def test_extension_requested_approved_capped_and_rejected():
                  reason="情况复杂需要延长", on=D(2026, 9, 30))
     request = ExtensionRequest.objects.get(subcase=company)
     assert request.status == ExtensionRequest.Status.PENDING
-    # A clerk, an officer, a supervisor of another region cannot decide.
-    for outsider in ("changsha-market", "changsha-clerk", "zhuzhou-supervisor"):
+    # A clerk and a supervisor of another region do not see the request (404); the department's officer
+    # sees it but may not decide it (403).
+    for outsider in ("changsha-clerk", "zhuzhou-supervisor"):
         with pytest.raises(NotFound):
             services.decide_extension(request=request, actor=user(outsider), approve=True, on=D(2026, 9, 30))
+    with pytest.raises(Forbidden) as refused:
+        services.decide_extension(request=request, actor=user("changsha-market"), approve=True, on=D(2026, 9, 30))
+    assert refused.value.problem.rule == "access.extension.decide"
     supervisor = user("changsha-supervisor")
     services.decide_extension(request=request, actor=supervisor, approve=True, on=D(2026, 9, 30))
     extended = sub(case, "company-registration")
@@ -268,8 +272,8 @@ def test_withdraw_item_cancels_dependants_only_and_staff_cannot_withdraw():
     company = approve_until(sub(case, "company-registration"), D(2026, 9, 29))
     assert company.status == SubCase.Status.APPROVED
     design = sub(case, "fire-design-review")
-    for staff in ("changsha-clerk", "changsha-housing", "changsha-supervisor"):
-        with pytest.raises(NotFound):
+    for staff in ("changsha-clerk", "changsha-housing", "changsha-supervisor"):  # they see it: 403, not 404
+        with pytest.raises(Forbidden):
             services.withdraw_item(subcase=design, actor=user(staff), reason="撤回", on=D(2026, 9, 30))
     services.withdraw_item(subcase=design, actor=case.filed_by, reason="暂不装修", on=D(2026, 9, 30))
     states = dict(case.subcases.values_list("key", "status"))
@@ -285,7 +289,7 @@ def test_withdraw_item_cancels_dependants_only_and_staff_cannot_withdraw():
 def test_withdraw_case_stops_every_open_item():
     case = accepted_restaurant()
     approve_until(sub(case, "env-impact-filing"), D(2026, 9, 29))
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         services.withdraw_case(case=case, actor=user("changsha-clerk"), reason="撤回", on=D(2026, 9, 30))
     with pytest.raises(NotFound):
         services.withdraw_case(case=case, actor=user("zhuzhou-boss"), reason="撤回", on=D(2026, 9, 30))

@@ -14,13 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.core.codes import mask
 
-
-class Role(models.TextChoices):
-    CLERK = "clerk", _("综合窗口人员")
-    OFFICER = "officer", _("审批人员")
-    SUPERVISOR = "supervisor", _("效能监督人员")
-    ADMINISTRATOR = "administrator", _("管理员")
-    AUDITOR = "auditor", _("审计人员")
+from .roles import Role
 
 
 class User(AbstractUser):
@@ -62,7 +56,9 @@ class User(AbstractUser):
             self._role_codes = cached
         return cached
 
-    def has_role(self, role: str) -> bool:
+    def has_role(self, role: Role) -> bool:
+        if not isinstance(role, Role):
+            raise TypeError(f"has_role takes a Role, not {role!r}")
         return role in self.role_codes()
 
 

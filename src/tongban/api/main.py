@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 
 api = NinjaAPI(
     title="Tongban (通办) API",
@@ -66,6 +66,11 @@ def _not_found(request, exc: NotFound):
 @api.exception_handler(Conflict)
 def _conflict(request, exc: Conflict):
     return problems_response(request, [exc.problem], 409)
+
+
+@api.exception_handler(Forbidden)
+def _forbidden(request, exc: Forbidden):
+    return problems_response(request, [exc.problem], 403)
 
 
 @api.exception_handler(AuthenticationError)

@@ -14,10 +14,21 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tongban.api.auth import api_auth, require_scope
-from tongban.core.access import fetch
-from tongban.core.errors import NotFound
 
 from . import notices, selectors, services
+from .access import (
+    CaseAction,
+    ExtensionAction,
+    FileAction,
+    SubcaseAction,
+    SupervisionAction,
+    access_case_for,
+    access_extension_for,
+    access_file_for,
+    access_notice_for,
+    access_subcase_for,
+    access_supervision_for,
+)
 from .models import Case, CaseMaterial, ExtensionRequest, SubCase
 
 router = Router(tags=["cases"], auth=api_auth)
@@ -374,20 +385,19 @@ def _supervision(n) -> dict:
             "respond_by": n.respond_by, "acknowledged_at": n.acknowledged_at, "response": n.response}
 
 
-def _case(request: HttpRequest, number: str) -> Case:
-    return selectors.get_case(request.user, number)
+def _case(request: HttpRequest, number: str, to: CaseAction = CaseAction.READ) -> Case:
+    return access_case_for(request.user, number, to=to)
 
 
-def _sub(request: HttpRequest, subcase_id: int) -> SubCase:
-    return fetch(request.user, "subcase", SubCase.objects.select_related("case", "item_version", "assignee"),
-                 pk=subcase_id)
+def _sub(request: HttpRequest, subcase_id: int, to: SubcaseAction = SubcaseAction.READ) -> SubCase:
+    return access_subcase_for(request.user, subcase_id, to=to)
 
 
 def _fresh(case: Case) -> dict:
     return _detail(Case.objects.select_related("region", "intake_region").get(pk=case.pk))
 
 
-ERRORS = {404: ProblemsOut, 409: ProblemsOut, 422: ProblemsOut}
+ERRORS = {403: ProblemsOut, 404: ProblemsOut, 409: ProblemsOut, 422: ProblemsOut}
 
 
 # --- cases -----------------------------------------------------------------------------------------------
@@ -415,7 +425,7 @@ def get_case(request, number: str):
 
 @router.patch("/cases/{number}", response={200: CaseOut, **ERRORS}, auth=WRITE, summary="Save a draft")
 def update_case(request, number: str, payload: CaseUpdateIn):
-    case = services.update_draft(case=_case(request, number), actor=request.user, answers=payload.answers,
+    case = services.update_draft(case=_case(request, number, CaseAction.EDIT), actor=request.user, answers=payload.answers,
                                  form=payload.form)
     return _fresh(case)
 
@@ -430,7 +440,7 @@ def completeness(request, number: str):
              summary="Upload (or, at a window, scan in) a file for a material")
 def upload_file(request, number: str, code: str, file: File[UploadedFile], scanned: Form[bool] = False):
     content = file.read(services.intake.max_upload_bytes() + 1)
-    record = services.attach_file(case=_case(request, number), material_code=code, name=file.name or "", content=content,
+    record = services.attach_file(case=_case(request, number, CaseAction.EDIT), material_code=code, name=file.name or "", content=content,
                                   actor=request.user, scanned=scanned)
     return Status(201, _file(record))
 
@@ -438,7 +448,7 @@ def upload_file(request, number: str, code: str, file: File[UploadedFile], scann
 @router.delete("/cases/{number}/files/{file_id}", response={204: None, **ERRORS}, auth=WRITE)
 def delete_file(request, number: str, file_id: int):
     case = _case(request, number)
-    record = fetch(request.user, "material-file", pk=file_id, material__case=case)
+    record = access_file_for(request.user, file_id, to=FileAction.REMOVE, case=case)
     services.remove_file(file=record, actor=request.user)
     return Status(204, None)
 
@@ -456,7 +466,7 @@ def download_file(request, file_id: int):
 @router.post("/cases/{number}/materials/{code}/licence", response={200: MaterialOut, **ERRORS}, auth=WRITE,
              summary="免证办: use an electronic licence the applicant holds instead of a copy")
 def use_licence(request, number: str, code: str, payload: LicenceUseIn):
-    row = services.use_licence(case=_case(request, number), material_code=code, licence_id=payload.licence_id,
+    row = services.use_licence(case=_case(request, number, CaseAction.EDIT), material_code=code, licence_id=payload.licence_id,
                                actor=request.user)
     return _material(row)
 
@@ -464,39 +474,39 @@ def use_licence(request, number: str, code: str, payload: LicenceUseIn):
 @router.post("/cases/{number}/materials/{code}/fetch", response={200: MaterialOut, **ERRORS}, auth=WRITE,
              summary="Officer: fetch a material with source `data` from shared data (logged) instead of an upload")
 def fetch_data(request, number: str, code: str):
-    return _material(services.fetch_shared_material(case=_case(request, number), material_code=code,
+    return _material(services.fetch_shared_material(case=_case(request, number, CaseAction.FETCH_SHARED), material_code=code,
                                                     actor=request.user))
 
 
 @router.post("/cases/{number}/materials/{code}/commitment", response={200: MaterialOut, **ERRORS}, auth=WRITE,
              summary="告知承诺: a written commitment instead of a proof")
 def commit(request, number: str, code: str, payload: CommitmentIn):
-    return _material(services.commit_material(case=_case(request, number), material_code=code, text=payload.text,
+    return _material(services.commit_material(case=_case(request, number, CaseAction.EDIT), material_code=code, text=payload.text,
                                               actor=request.user))
 
 
 @router.post("/cases/{number}/materials/{code}/promise", response={200: MaterialOut, **ERRORS}, auth=WRITE,
              summary="容缺: promise a minor material by a date")
 def promise(request, number: str, code: str, payload: PromiseIn):
-    return _material(services.promise_material(case=_case(request, number), material_code=code,
+    return _material(services.promise_material(case=_case(request, number, CaseAction.EDIT), material_code=code,
                                                promised_by=payload.promised_by, actor=request.user))
 
 
 @router.post("/cases/{number}/materials/{code}/supplied", response={200: MaterialOut, **ERRORS}, auth=WRITE,
              summary="容缺: the promised minor material has been attached; held items resume")
 def minor_supplied(request, number: str, code: str):
-    return _material(services.supply_minor_material(case=_case(request, number), material_code=code,
+    return _material(services.supply_minor_material(case=_case(request, number, CaseAction.SUPPLY), material_code=code,
                                                     actor=request.user))
 
 
 @router.post("/cases/{number}/submit", response={200: CaseOut, **ERRORS}, auth=WRITE)
 def submit(request, number: str):
-    return _fresh(services.submit_case(case=_case(request, number), actor=request.user))
+    return _fresh(services.submit_case(case=_case(request, number, CaseAction.EDIT), actor=request.user))
 
 
 @router.post("/cases/{number}/accept", response={200: CaseOut, **ERRORS}, auth=WRITE, summary="受理 (window clerk)")
 def accept(request, number: str):
-    case = _case(request, number)
+    case = _case(request, number, CaseAction.ACCEPT)
     services.accept_case(case=case, actor=request.user)
     return _fresh(case)
 
@@ -504,14 +514,14 @@ def accept(request, number: str):
 @router.post("/cases/{number}/one-time-notice", response={200: CaseOut, **ERRORS}, auth=WRITE,
              summary="一次性告知 (window clerk): every missing or defective material, with why")
 def one_time_notice(request, number: str, payload: DefectsIn):
-    case = _case(request, number)
+    case = _case(request, number, CaseAction.NOTIFY_DEFECTS)
     services.issue_one_time_notice(case=case, actor=request.user, defects=payload.defects)
     return _fresh(case)
 
 
 @router.post("/cases/{number}/refuse", response={200: CaseOut, **ERRORS}, auth=WRITE, summary="不予受理 (window clerk)")
 def refuse(request, number: str, payload: ReasonIn):
-    case = _case(request, number)
+    case = _case(request, number, CaseAction.REFUSE)
     services.refuse_case(case=case, actor=request.user, reason=payload.reason)
     return _fresh(case)
 
@@ -519,20 +529,20 @@ def refuse(request, number: str, payload: ReasonIn):
 @router.post("/cases/{number}/correction-supplied", response={200: CaseOut, **ERRORS}, auth=WRITE,
              summary="补正 done: the held items resume with their officer")
 def correction_supplied(request, number: str):
-    case = _case(request, number)
+    case = _case(request, number, CaseAction.SUPPLY)
     services.supply_correction(case=case, actor=request.user)
     return _fresh(case)
 
 
 @router.post("/cases/{number}/withdraw", response={200: CaseOut, **ERRORS}, auth=WRITE)
 def withdraw(request, number: str, payload: ReasonIn):
-    return _fresh(services.withdraw_case(case=_case(request, number), actor=request.user, reason=payload.reason))
+    return _fresh(services.withdraw_case(case=_case(request, number, CaseAction.WITHDRAW), actor=request.user, reason=payload.reason))
 
 
 @router.post("/cases/{number}/delivery", response={200: CaseOut, **ERRORS}, auth=WRITE,
              summary="Choose how the results are delivered (统一出件)")
 def choose_delivery(request, number: str, payload: DeliveryIn):
-    case = services.choose_delivery(case=_case(request, number), actor=request.user, method=payload.method,
+    case = services.choose_delivery(case=_case(request, number, CaseAction.CHOOSE_DELIVERY), actor=request.user, method=payload.method,
                                     window_id=payload.window_id, address=payload.address)
     return _fresh(case)
 
@@ -540,7 +550,7 @@ def choose_delivery(request, number: str, payload: DeliveryIn):
 @router.post("/cases/{number}/deliver", response={200: CaseOut, **ERRORS}, auth=WRITE,
              summary="Hand over at the window, or record the post's tracking number")
 def deliver(request, number: str, payload: DeliverIn):
-    return _fresh(services.deliver_case(case=_case(request, number), actor=request.user,
+    return _fresh(services.deliver_case(case=_case(request, number, CaseAction.DELIVER), actor=request.user,
                                         tracking_number=payload.tracking_number))
 
 
@@ -562,7 +572,7 @@ def case_notices(request, number: str):
 @router.get("/notices/{notice_id}/pdf", response={200: None, 404: ProblemsOut}, auth=READ,
             summary="A notice as PDF (Chinese, with a QR code to its verification page)")
 def notice_pdf(request, notice_id: int):
-    notice = fetch(request.user, "notice", pk=notice_id)
+    notice = access_notice_for(request.user, notice_id)
     response = HttpResponse(notices.render_pdf(notice, request), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{notice.number}.pdf"'
     return response
@@ -574,12 +584,10 @@ def verify_notice(request, token: str):
     return notices.verify(token)
 
 
-@router.get("/cases/{number}/trail", response={200: list[TrailOut], 404: ProblemsOut}, auth=READ,
+@router.get("/cases/{number}/trail", response={200: list[TrailOut], 403: ProblemsOut, 404: ProblemsOut}, auth=READ,
             summary="全过程留痕: the case's entries of the hash-chained trail (staff only)")
 def trail(request, number: str):
-    case = _case(request, number)
-    if getattr(request.user, "kind", "") != "staff":
-        raise NotFound("trail")
+    case = _case(request, number, CaseAction.READ_TRAIL)
     from tongban.audit.selectors import trail_for_case
 
     return [{"seq": e.seq, "at": e.at, "actor": e.actor_label, "role": e.role, "action": e.action,
@@ -606,7 +614,7 @@ def intake_queue(request, cursor: str | None = None, limit: int = 50):
 
 @router.post("/subcases/{subcase_id}/claim", response={200: SubCaseOut, **ERRORS}, auth=WRITE)
 def claim(request, subcase_id: int):
-    return _subcase(services.claim(subcase=_sub(request, subcase_id), actor=request.user))
+    return _subcase(services.claim(subcase=_sub(request, subcase_id, SubcaseAction.HANDLE), actor=request.user))
 
 
 @router.post("/subcases/{subcase_id}/actions", response={200: SubCaseOut, **ERRORS}, auth=WRITE,
@@ -614,7 +622,7 @@ def claim(request, subcase_id: int):
                      "Send an Idempotency-Key header (or `key`) so that a retry does not act twice.")
 def act(request, subcase_id: int, payload: ActionIn):
     key = payload.key or request.headers.get("Idempotency-Key") or None
-    sub = services.act(subcase=_sub(request, subcase_id), actor=request.user, action=payload.action, step=payload.step,
+    sub = services.act(subcase=_sub(request, subcase_id, SubcaseAction.HANDLE), actor=request.user, action=payload.action, step=payload.step,
                        reason=payload.reason, days=payload.days, procedure=payload.procedure,
                        materials=payload.materials, key=key)
     return _subcase(SubCase.objects.select_related("case", "assignee").get(pk=sub.pk))
@@ -622,14 +630,14 @@ def act(request, subcase_id: int, payload: ActionIn):
 
 @router.post("/subcases/{subcase_id}/end-special", response={200: SubCaseOut, **ERRORS}, auth=WRITE)
 def end_special(request, subcase_id: int, payload: ReasonIn):
-    return _subcase(services.end_special_procedure(subcase=_sub(request, subcase_id), actor=request.user,
+    return _subcase(services.end_special_procedure(subcase=_sub(request, subcase_id, SubcaseAction.HANDLE), actor=request.user,
                                                    reason=payload.reason))
 
 
 @router.post("/subcases/{subcase_id}/withdraw", response={200: SubCaseOut, **ERRORS}, auth=WRITE,
              summary="The applicant withdraws one item (its dependants are cancelled)")
 def withdraw_item(request, subcase_id: int, payload: ReasonIn):
-    return _subcase(services.withdraw_item(subcase=_sub(request, subcase_id), actor=request.user,
+    return _subcase(services.withdraw_item(subcase=_sub(request, subcase_id, SubcaseAction.WITHDRAW), actor=request.user,
                                            reason=payload.reason))
 
 
@@ -642,7 +650,7 @@ def ledger(request, subcase_id: int):
 @router.post("/extensions/{request_id}/decision", response={200: ExtensionOut, **ERRORS}, auth=WRITE,
              summary="Supervisor: approve or reject an extension (capped by 行政许可法 Art. 42)")
 def decide_extension(request, request_id: int, payload: ExtensionDecisionIn):
-    ext = fetch(request.user, "extension-request", pk=request_id)
+    ext = access_extension_for(request.user, request_id, to=ExtensionAction.DECIDE)
     return _extension(services.decide_extension(request=ext, actor=request.user, approve=payload.approve,
                                                 reason=payload.reason))
 
@@ -661,7 +669,7 @@ def board(request):
 
 @router.post("/supervision-notices", response={201: SupervisionOut, **ERRORS}, auth=WRITE, summary="督办")
 def supervise(request, payload: SupervisionIn):
-    sub = _sub(request, payload.subcase_id) if payload.subcase_id else None
+    sub = _sub(request, payload.subcase_id, SubcaseAction.SUPERVISE) if payload.subcase_id else None
     notice = services.send_supervision_notice(actor=request.user, department_id=payload.department_id, text=payload.text,
                                               subcase=sub, respond_days=payload.respond_days)
     return Status(201, _supervision(notice))
@@ -669,5 +677,5 @@ def supervise(request, payload: SupervisionIn):
 
 @router.post("/supervision-notices/{notice_id}/acknowledge", response={200: SupervisionOut, **ERRORS}, auth=WRITE)
 def acknowledge(request, notice_id: int, payload: AcknowledgeIn):
-    notice = fetch(request.user, "supervision-notice", pk=notice_id)
+    notice = access_supervision_for(request.user, notice_id, to=SupervisionAction.ACKNOWLEDGE)
     return _supervision(services.acknowledge_supervision(notice=notice, actor=request.user, response=payload.response))

@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from tongban.accounts.roles import Role
 from tongban.core.access import fetch, visible
 from tongban.core.errors import InvalidInput, Problem
 from tongban.workdays.calendar import add_workdays
@@ -82,7 +83,7 @@ def officer_queue(user, *, cursor: str | None = None, limit: int = 50, mine: boo
 def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
     """Submissions waiting for the window's completeness check in the clerk's region, oldest first."""
     limit = _limit(limit)
-    if getattr(user, "kind", "") != "staff" or not user.has_role("clerk"):
+    if getattr(user, "kind", "") != "staff" or not user.has_role(Role.CLERK):
         return Page([], None)
     qs = (visible(user, "case").filter(status__in=[Case.Status.SUBMITTED, Case.Status.READY])
           .order_by("id"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from tongban.accounts.models import Enterprise, User
+from tongban.accounts.roles import Role
 from tongban.workdays.calendar import next_workday
 
 from . import services
@@ -40,12 +41,12 @@ def hand_in_materials(case: Case, actor, *, scanned: bool = False) -> None:
 
 
 def officer_for(sub: SubCase) -> User:
-    return (User.objects.filter(department_id=sub.department_id, groups__name="officer", is_active=True)
+    return (User.objects.filter(department_id=sub.department_id, groups__name=Role.OFFICER, is_active=True)
             .order_by("pk").first())
 
 
 def clerk_for(case: Case) -> User:
-    return User.objects.filter(region_id=case.intake_region_id, groups__name="clerk").order_by("pk").first()
+    return User.objects.filter(region_id=case.intake_region_id, groups__name=Role.CLERK).order_by("pk").first()
 
 
 def drive(case: Case, *, accept_on: date, deny: set[str] = frozenset()) -> Case:

@@ -7,12 +7,13 @@ and `auto` (performed by the platform as soon as it is reached, e.g. issuing the
 
 from __future__ import annotations
 
+from tongban.accounts.roles import Role
 from tongban.core.errors import InvalidInput, Problem
 
 from .models import Workflow, WorkflowAssignment
 
 ACTIONS = {"approve", "deny", "return", "special", "extend"}
-ROLES = {"officer", "supervisor", "clerk"}
+ROLES = {Role.OFFICER, Role.SUPERVISOR, Role.CLERK}  # roles a step may name (stored as their values)
 
 DEFAULT_CODE = "default"
 DEFAULT_DEFINITION = {

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from tongban.accounts.roles import Role
 from tongban.audit.services import append_entry
 from tongban.core.errors import InvalidInput, NotFound, Problem
 from tongban.regions.models import ServiceHall, Window
@@ -37,7 +38,7 @@ def take_ticket(*, hall: ServiceHall, category: str, on: date | None = None) -> 
 
 
 def _require_clerk_of(window: Window, actor) -> None:
-    if not (getattr(actor, "kind", "") == "staff" and actor.has_role("clerk") and actor.hall_id == window.hall_id):
+    if not (getattr(actor, "kind", "") == "staff" and actor.has_role(Role.CLERK) and actor.hall_id == window.hall_id):
         raise NotFound("window")
 
 
@@ -61,7 +62,7 @@ def call_next(*, window: Window, actor, on: date | None = None) -> Ticket | None
         return None
     ticket.status, ticket.window, ticket.called_at, ticket.called_by = Ticket.Status.CALLED, window, now, actor
     ticket.save(update_fields=["status", "window", "called_at", "called_by"])
-    append_entry(action="ticket.called", actor=actor, role="clerk", object_type="ticket",
+    append_entry(action="ticket.called", actor=actor, role=Role.CLERK, object_type="ticket",
                  object_id=f"{window.hall.code}/{on.isoformat()}/{ticket.label}", region_code=window.hall.region_id,
                  after={"window": window.number, "category": ticket.category})
     return ticket

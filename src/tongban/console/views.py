@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,16 +22,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tongban.accounts.roles import Role
 from tongban.bundles import planner
 from tongban.bundles import selectors as bundle_selectors
 from tongban.cases import selectors
 from tongban.cases import services as case_services
-from tongban.cases.access import region_subtree
+from tongban.cases.access import (
+    CaseAction,
+    DepartmentAction,
+    ExtensionAction,
+    FileAction,
+    SubcaseAction,
+    SupervisionAction,
+    access_case_for,
+    access_department_for,
+    access_extension_for,
+    access_file_for,
+    access_subcase_for,
+    access_supervision_for,
+    region_subtree,
+)
 from tongban.cases.models import Case, SubCase
 from tongban.cases.services.handling import SPECIAL_PROCEDURES
 from tongban.cases.services.intake import max_upload_bytes
-from tongban.core.access import fetch
-from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from tongban.regions.models import Department, Region, ServiceHall, Window
 from tongban.workdays.calendar import add_workdays
 
@@ -55,13 +70,16 @@ def _staff(request: HttpRequest, *roles: str):
 
 def _attempt(action: Callable[[], object], *, posted: str, on_error: Callable[..., HttpResponse],
              success: Callable[[object], HttpResponse]) -> HttpResponse:
-    """Run one service call; bad input re-renders with field problems (422), a conflict with a banner (409)."""
+    """Run one service call; bad input re-renders with field problems (422), a conflict with a banner (409),
+    an action the user may not take on an object they see with a banner too (403)."""
     try:
         result = action()
     except InvalidInput as exc:
         return on_error(problems=exc.problems, posted=posted, status=422)
     except Conflict as exc:
         return on_error(conflict=exc.problem, posted=posted, status=409)
+    except Forbidden as exc:
+        return on_error(conflict=exc.problem, posted=posted, status=403)
     except NotFound:
         raise Http404 from None
     return success(result)
@@ -82,7 +100,7 @@ def _text(request: HttpRequest, name: str) -> str:
 # --- landing ------------------------------------------------------------------------------------------------
 
 
-CONSOLES = (("clerk", "console:window"), ("officer", "console:tasks"), ("supervisor", "console:board"))
+CONSOLES = ((Role.CLERK, "console:window"), (Role.OFFICER, "console:tasks"), (Role.SUPERVISOR, "console:board"))
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -121,7 +139,7 @@ def take_ticket(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def call_next(request: HttpRequest) -> HttpResponse:
-    clerk = _staff(request, "clerk")
+    clerk = _staff(request, Role.CLERK)
     window = Window.objects.filter(pk=request.POST.get("window") or 0, hall_id=clerk.hall_id).select_related("hall").first()
     if window is None:
         raise Http404
@@ -143,7 +161,7 @@ def call_next(request: HttpRequest) -> HttpResponse:
 
 def window_page(request: HttpRequest, *, problems=None, conflict=None, posted: str = "", status: int = 200,
                 intake: dict | None = None) -> HttpResponse:
-    clerk = _staff(request, "clerk")
+    clerk = _staff(request, Role.CLERK)
     today = timezone.localdate()
     windows, waiting, serving = [], {}, {}
     if clerk.hall_id:
@@ -188,7 +206,7 @@ def _answers(request: HttpRequest, questionnaire: list[dict]) -> dict:
 def intake(request: HttpRequest) -> HttpResponse:
     """Intake of a walk-in applicant: identify, choose a bundle (answer its questions) or one item, and the
     handling region (another region's code = 跨域通办); POST starts the draft and opens the case page."""
-    clerk = _staff(request, "clerk")
+    clerk = _staff(request, Role.CLERK)
     source = request.POST if request.method == "POST" else request.GET
     data = {k: (source.get(k) or "").strip() for k in ("bundle", "item", "region", "applicant_id_number",
                                                        "applicant_name", "enterprise_uscc")}
@@ -240,7 +258,7 @@ def _form_rows(case: Case) -> list[dict]:
 
 def case_page(request: HttpRequest, number: str, *, problems=None, conflict=None, posted: str = "",
               status: int = 200) -> HttpResponse:
-    clerk = _staff(request, "clerk")
+    clerk = _staff(request, Role.CLERK)
     case = _case_for(clerk, number)
     materials = list(case.materials.select_related("licence").prefetch_related("files"))
     missing = case_services.completeness_problems(case) if case.status in (*EDITABLE, Case.Status.SUBMITTED) else []
@@ -258,9 +276,17 @@ def case_page(request: HttpRequest, number: str, *, problems=None, conflict=None
 
 def _case_for(user, number: str) -> Case:
     try:
-        return selectors.get_case(user, number)
+        return access_case_for(user, number)
     except NotFound:
         raise Http404 from None
+
+
+# The window's forms and the action each needs (tongban.cases.access: one rule per action).
+WINDOW_ACTIONS = {"form": CaseAction.EDIT, "upload": CaseAction.EDIT, "commit": CaseAction.EDIT,
+                  "promise": CaseAction.EDIT, "remove-file": CaseAction.EDIT, "submit": CaseAction.EDIT,
+                  "accept": CaseAction.ACCEPT, "one-time-notice": CaseAction.NOTIFY_DEFECTS,
+                  "refuse": CaseAction.REFUSE, "correction-supplied": CaseAction.SUPPLY,
+                  "delivery": CaseAction.CHOOSE_DELIVERY, "deliver": CaseAction.DELIVER}
 
 
 def case(request: HttpRequest, number: str) -> HttpResponse:
@@ -296,8 +322,11 @@ def _form_values(request: HttpRequest, case: Case) -> dict:
 def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """The window's actions on a case: form, upload, remove-file, submit, accept, one-time-notice, refuse,
     correction-supplied, delivery, deliver."""
-    clerk = _staff(request, "clerk")
+    clerk = _staff(request, Role.CLERK)
     case = _case_for(clerk, number)
+    needs = WINDOW_ACTIONS.get(action)
+    if needs is None:
+        raise Http404
     if action == "form":
         def run():
             return case_services.update_draft(case=case, actor=clerk, form=_form_values(request, case))
@@ -334,7 +363,7 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         done = _("容缺承诺已记录")
     elif action == "remove-file":
         def run():
-            record = fetch(clerk, "material-file", pk=request.POST.get("file") or 0, material__case=case)
+            record = access_file_for(clerk, request.POST.get("file") or 0, to=FileAction.REMOVE, case=case)
             return case_services.remove_file(file=record, actor=clerk)
         done = _("文件已移除")
     elif action == "submit":
@@ -378,14 +407,18 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         messages.success(request, done)
         return redirect("console:case", number=case.number)
 
-    return _attempt(run, posted=action, on_error=lambda **kw: case_page(request, number, **kw), success=success)
+    def checked_run():
+        access_case_for(clerk, number, to=needs)
+        return run()
+
+    return _attempt(checked_run, posted=action, on_error=lambda **kw: case_page(request, number, **kw), success=success)
 
 
 # --- officer workbench --------------------------------------------------------------------------------------
 
 
 def tasks(request: HttpRequest, *, problems=None, conflict=None, posted: str = "", status: int = 200) -> HttpResponse:
-    officer = _staff(request, "officer")
+    officer = _staff(request, Role.OFFICER)
     mine = request.GET.get("mine") == "1"
     cursor = request.GET.get("cursor") or None
     try:
@@ -404,16 +437,16 @@ def tasks(request: HttpRequest, *, problems=None, conflict=None, posted: str = "
 
 def _subcase_for(user, subcase_id: int) -> SubCase:
     try:
-        return fetch(user, "subcase", SubCase.objects.select_related(
+        return access_subcase_for(user, subcase_id, queryset=SubCase.objects.select_related(
             "case__region", "case__intake_region", "case__enterprise", "item_version__item", "department",
-            "workflow", "assignee"), pk=subcase_id)
+            "workflow", "assignee"))
     except NotFound:
         raise Http404 from None
 
 
 def task_page(request: HttpRequest, subcase_id: int, *, problems=None, conflict=None, posted: str = "",
               status: int = 200) -> HttpResponse:
-    officer = _staff(request, "officer")
+    officer = _staff(request, Role.OFFICER)
     sub = _subcase_for(officer, subcase_id)
     case = sub.case
     step = sub.workflow.step(sub.step) if sub.step else None
@@ -441,7 +474,7 @@ ACTS = {"approve", "deny", "return", "special", "extend"}
 @require_POST
 def task_action(request: HttpRequest, subcase_id: int, action: str) -> HttpResponse:
     """The officer's forms: claim, approve, deny, return (补正), special, end-special, extend, fetch (shared data)."""
-    officer = _staff(request, "officer")
+    officer = _staff(request, Role.OFFICER)
     sub = _subcase_for(officer, subcase_id)
     if action == "claim":
         def run():
@@ -465,7 +498,8 @@ def task_action(request: HttpRequest, subcase_id: int, action: str) -> HttpRespo
         done = _("特别程序已结束，恢复计时")
     elif action == "fetch":
         def run():
-            return case_services.fetch_shared_material(case=sub.case, material_code=_text(request, "material"),
+            case = access_case_for(officer, sub.case_id, to=CaseAction.FETCH_SHARED)
+            return case_services.fetch_shared_material(case=case, material_code=_text(request, "material"),
                                                        actor=officer)
         done = _("已通过数据共享获取")
     else:
@@ -475,16 +509,23 @@ def task_action(request: HttpRequest, subcase_id: int, action: str) -> HttpRespo
         messages.success(request, done)
         return redirect("console:task", subcase_id=sub.pk)
 
-    return _attempt(run, posted=action, on_error=lambda **kw: task_page(request, subcase_id, **kw), success=success)
+    def checked_run():
+        if action != "fetch":
+            access_subcase_for(officer, sub.pk, to=SubcaseAction.HANDLE)
+        return run()
+
+    return _attempt(checked_run, posted=action, on_error=lambda **kw: task_page(request, subcase_id, **kw), success=success)
 
 
 @require_POST
 def acknowledge(request: HttpRequest, notice_id: int) -> HttpResponse:
-    officer = _staff(request, "officer")
+    officer = _staff(request, Role.OFFICER)
     try:
-        notice = fetch(officer, "supervision-notice", pk=notice_id)
+        notice = access_supervision_for(officer, notice_id, to=SupervisionAction.ACKNOWLEDGE)
     except NotFound:
         raise Http404 from None
+    except Forbidden:
+        raise PermissionDenied from None
 
     def success(_result):
         messages.success(request, _("督办已反馈"))
@@ -499,7 +540,7 @@ def acknowledge(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 
 def board_page(request: HttpRequest, *, problems=None, conflict=None, posted: str = "", status: int = 200):
-    supervisor = _staff(request, "supervisor")
+    supervisor = _staff(request, Role.SUPERVISOR)
     data = selectors.board(supervisor)
     for e in data["extensions"]:
         e.form_key = f"ext-{e.pk}"
@@ -518,11 +559,13 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def decide_extension(request: HttpRequest, request_id: int) -> HttpResponse:
-    supervisor = _staff(request, "supervisor")
+    supervisor = _staff(request, Role.SUPERVISOR)
     try:
-        ext = fetch(supervisor, "extension-request", pk=request_id)
+        ext = access_extension_for(supervisor, request_id, to=ExtensionAction.DECIDE)
     except NotFound:
         raise Http404 from None
+    except Forbidden:
+        raise PermissionDenied from None
     approve = request.POST.get("decision") == "approve"
 
     def success(result):
@@ -536,7 +579,7 @@ def decide_extension(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 def supervise(request: HttpRequest) -> HttpResponse:
-    supervisor = _staff(request, "supervisor")
+    supervisor = _staff(request, Role.SUPERVISOR)
     department = _text(request, "department")
     subcase_id = _text(request, "subcase")
     days = _text(request, "respond_days") or "2"
@@ -552,7 +595,8 @@ def supervise(request: HttpRequest) -> HttpResponse:
                                     "the response period must be 1 to 10 working days"))
         if problems:
             raise InvalidInput(problems)
-        sub = fetch(supervisor, "subcase", pk=int(subcase_id)) if subcase_id else None
+        access_department_for(supervisor, int(department), to=DepartmentAction.SUPERVISE)
+        sub = access_subcase_for(supervisor, int(subcase_id), to=SubcaseAction.SUPERVISE) if subcase_id else None
         return case_services.send_supervision_notice(actor=supervisor, department_id=int(department), text=_text(
             request, "text"), subcase=sub, respond_days=int(days))
 

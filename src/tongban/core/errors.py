@@ -50,5 +50,14 @@ class Conflict(Exception):
         super().__init__(self.problem.line())
 
 
+class Forbidden(Exception):
+    """The user may see the object but not do this to it (answered 403 with the problem). Someone who
+    may not see the object gets `NotFound` instead, so a 403 never reveals that something exists."""
+
+    def __init__(self, zh: str, en: str, rule: str = "access.action"):
+        self.problem = Problem(field="actor", rule=rule, zh=zh, en=en)
+        super().__init__(self.problem.line())
+
+
 def problem(field: str, rule: str, zh: str, en: str) -> Problem:
     return Problem(field=field, rule=rule, zh=zh, en=en)

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.accounts.roles import Role
 from tongban.core.codes import check_id_number, check_uscc, mask
 from tongban.core.errors import InvalidInput, NotFound, Problem
 from tongban.regions.models import Department
@@ -31,7 +32,7 @@ from tongban.regions.models import Department
 from . import models, selectors, vocabulary
 from .adapters import AdapterUnavailable, FetchContext, adapter_for
 
-QUERY_ROLES = ("officer", "clerk")
+QUERY_ROLES = (Role.OFFICER, Role.CLERK)
 PREFILL_PURPOSE = "自动填报 form prefill"
 
 
@@ -252,7 +253,7 @@ def _authorise(attempt: _Attempt) -> None:
     if user.kind == "system":
         attempt.role = "system"
         return
-    attempt.role = next((r for r in QUERY_ROLES if user.has_role(r)), "")
+    attempt.role = next((str(r) for r in QUERY_ROLES if user.has_role(r)), "")
     if user.kind != "staff" or not attempt.role:
         raise Forbidden(Problem("actor", "actor.role", "只有综合窗口人员或审批人员可以查询共享数据",
                                 "only window clerks and approval officers may query shared data"))

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.accounts.roles import Role
 from tongban.core.codes import mask
 from tongban.core.errors import Conflict, InvalidInput, Problem
 from tongban.regions.models import Department
@@ -23,11 +24,11 @@ from tongban.regions.models import Department
 from . import models, selectors
 from .querying import Forbidden, QueryAnswer, audit, prefill, query  # noqa: F401 - the service surface
 
-GRANT_ROLES = ("officer", "administrator")
+GRANT_ROLES = (Role.OFFICER, Role.ADMINISTRATOR)
 
 
 def _require_grant_role(actor, department_id: int, *, side_zh: str, side_en: str) -> str:
-    role = next((r for r in GRANT_ROLES if actor is not None and actor.has_role(r)), "")
+    role = next((str(r) for r in GRANT_ROLES if actor is not None and actor.has_role(r)), "")
     if getattr(actor, "kind", "") != "staff" or actor.department_id != department_id or not role:
         raise Forbidden(Problem("actor", "actor.not_authorised",
                                 f"只有{side_zh}的审批人员或管理员可以办理此操作",

@@ -22,13 +22,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.models import User
+from tongban.accounts.roles import Role
 from tongban.accounts.selectors import parties_for
 from tongban.bundles import selectors as bundle_selectors
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
+from tongban.cases.access import CaseAction, FileAction, access_case_for, access_file_for
 from tongban.cases.models import Case, CaseMaterial, MaterialFile, SubCase
-from tongban.core.access import fetch
-from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from tongban.licences import selectors as licence_selectors
 
 from . import modes
@@ -54,7 +55,7 @@ MATERIAL_STATUS = {
 }
 AWAITED_FROM = {"applicant": _("需要您处理"), "department": _("部门办理中"), "window": _("综合窗口")}
 DELIVERY_LABELS = {"window": _("窗口领取"), "post": _("邮寄送达"), "electronic": _("电子送达（在“我的证照”查看）")}
-ROLE_LABELS = {"clerk": _("综合窗口"), "officer": _("审批人员"), "supervisor": _("督办人员")}
+ROLE_LABELS = {Role.CLERK: _("综合窗口"), Role.OFFICER: _("审批人员"), Role.SUPERVISOR: _("督办人员")}
 FIELD_TYPES = {"number", "integer", "boolean", "string"}
 OK_TEXT = {
     "save": _("已保存。您可以随时回来继续填写。"), "upload": _("文件已上传。"), "remove-file": _("文件已删除。"),
@@ -65,10 +66,17 @@ OK_TEXT = {
 }
 
 
+# Each applicant form names the action it needs (tongban.cases.access: one rule per action).
+ACTIONS = {"save": CaseAction.EDIT, "upload": CaseAction.EDIT, "remove-file": CaseAction.EDIT,
+           "licence": CaseAction.EDIT, "commit": CaseAction.EDIT, "promise": CaseAction.EDIT,
+           "submit": CaseAction.EDIT, "withdraw": CaseAction.WITHDRAW, "delivery": CaseAction.CHOOSE_DELIVERY,
+           "correction-done": CaseAction.SUPPLY, "minor-supplied": CaseAction.SUPPLY}
+
+
 def _problems(exc: Exception) -> list[Problem]:
     if isinstance(exc, InvalidInput):
         return list(exc.problems)
-    if isinstance(exc, Conflict):
+    if isinstance(exc, (Conflict, Forbidden)):
         return [exc.problem]
     raise exc
 
@@ -172,9 +180,9 @@ def case_list(request):
                                                     "first_page": cursor is None})
 
 
-def _load(request, number: str) -> Case:
+def _load(request, number: str, to: CaseAction = CaseAction.READ) -> Case:
     try:
-        case = case_selectors.get_case(request.user, number)
+        case = access_case_for(request.user, number, to=to)
     except NotFound:
         raise Http404("case") from None
     files = MaterialFile.objects.filter(removed_at__isnull=True).order_by("id")
@@ -401,7 +409,7 @@ def _run(request, case: Case, action: str):
                                          content=upload.read(case_services.intake.max_upload_bytes() + 1))
     if action == "remove-file":
         try:
-            record = fetch(user, "material-file", pk=_int(post.get("file"), "file"), material__case=case)
+            record = access_file_for(user, _int(post.get("file"), "file"), to=FileAction.REMOVE, case=case)
         except NotFound:
             raise Http404("file") from None
         return case_services.remove_file(file=record, actor=user)
@@ -436,15 +444,15 @@ def case_action(request, number: str, action: str):
     """One applicant action on the case; success redirects back (or re-renders the form for htmx saves)."""
     if action not in OK_TEXT:
         raise Http404(action)
-    case = _load(request, number)
     try:
+        case = _load(request, number, to=ACTIONS[action])
         _run(request, case, action)
-    except (InvalidInput, Conflict) as exc:
+    except (InvalidInput, Conflict, Forbidden) as exc:
         problems = _problems(exc)
         case = _load(request, number)
         context = case_context(request, case, problems=problems, posted=request.POST if action == "save" else None)
         template = "portal/_form.html" if request.htmx and action == "save" else "portal/case.html"
-        return render(request, template, context, status=422)
+        return render(request, template, context, status=403 if isinstance(exc, Forbidden) else 422)
     if request.htmx and action == "save":
         case = _load(request, number)
         return render(request, "portal/_form.html", {**case_context(request, case), "saved": True, "oob": True})

@@ -1,4 +1,5 @@
-"""Helpers shared by the case services: the trail, notices, messages, roles and the business date."""
+"""Helpers shared by the case services: the trail, notices, messages, the business date, and the
+access re-check (`require_case` / `require_subcase` from ..access: the same predicates the routes use)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from datetime import date
 
 from django.utils import timezone
 
+from tongban.accounts import roles
 from tongban.audit.services import append_entry
-from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from tongban.core.system import is_system
 
+from ..access import CaseAction, require_case, require_subcase  # noqa: F401 - the services' re-check
 from ..models import Case, Message, Notice, SubCase
-from .parties import check_may_file_for
 
 REMEDY = ("如对本决定不服，可以自收到本通知之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。")
 
@@ -44,20 +47,21 @@ def _iso(value: date | None) -> str | None:
 
 
 def role_of(actor) -> str:
-    if actor is None:
-        return "system"
+    """The role named in the trail: the platform ("system"), a department's system, the applicant's side,
+    or the staff member's first role (roles.TRAIL_ORDER)."""
+    if actor is None or is_system(actor):
+        return roles.SYSTEM
+    if getattr(actor, "kind", "") == "system":
+        return roles.DEPARTMENT_SYSTEM
     if getattr(actor, "kind", "") != "staff":
-        return "applicant"
-    for role in ("clerk", "officer", "supervisor", "administrator", "auditor"):
-        if actor.has_role(role):
-            return role
-    return "staff"
+        return roles.APPLICANT
+    return next((str(role) for role in roles.TRAIL_ORDER if actor.has_role(role)), "staff")
 
 
 def trail(action: str, case: Case, *, actor=None, subcase: SubCase | None = None, reason: str = "",
           before: dict | None = None, after: dict | None = None) -> None:
     """One entry in the hash-chained trail (全过程留痕). Call after the rows it describes are written."""
-    append_entry(action=f"case.{action}", actor=actor, role=role_of(actor),
+    append_entry(action=f"case.{action}", actor=None if is_system(actor) else actor, role=role_of(actor),
                  object_type="subcase" if subcase else "case",
                  object_id=f"{case.number}/{subcase.key}" if subcase else case.number,
                  region_code=subcase.department.region_id if subcase else case.region_id,
@@ -111,36 +115,8 @@ def require_status(case: Case, *allowed: str) -> None:
                        f"the case is {case.status}; this needs {', '.join(allowed)}", rule="case.status")
 
 
-def is_window_clerk(actor, case: Case) -> bool:
-    """A comprehensive-window clerk of the region that received the case."""
-    return (getattr(actor, "kind", "") == "staff" and actor.has_role("clerk")
-            and is_staff_of_region(actor, case.intake_region_id))
-
-
-def require_window(case: Case, actor) -> None:
-    if not is_window_clerk(actor, case):
-        raise NotFound("case")
-
-
-def require_filer(case: Case, actor) -> None:
-    """Changes to an application come from its applicant's side (the owner, who filed it, or an agent
-    whose mandate still covers its items: checked at every write) or from a clerk of the intake region."""
-    if is_window_clerk(actor, case):
-        return
-    if getattr(actor, "kind", "") != "staff" and actor.pk in (case.filed_by_id, case.applicant_user_id, case.agent_id):
-        if case.enterprise_id is not None and actor.pk != case.applicant_user_id:
-            check_may_file_for(actor, case.enterprise, [i["basic_code"] for i in case.plan["items"]],
-                               timezone.localdate())
-        return
-    raise NotFound("case")
-
-
-def is_staff_of_region(actor, region_id: str) -> bool:
-    from tongban.regions.models import Region
-
-    if getattr(actor, "kind", "") != "staff" or not actor.region_id:
-        return False
-    if actor.region_id == region_id:
-        return True
-    region = Region.objects.filter(code=region_id).first()
-    return region is not None and actor.region_id in region.lineage_codes()
+def require_system(actor) -> None:
+    """Work only the platform does (deemed acceptance): the sentinel of tongban.core.system, never a user."""
+    if not is_system(actor):
+        raise Forbidden("此操作只能由系统按法定期限自动执行", "only the platform performs this, on its legal deadline",
+                        rule="actor.system")

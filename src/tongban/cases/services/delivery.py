@@ -9,15 +9,15 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.errors import Conflict, InvalidInput, Problem
 from tongban.regions.models import Window
 
 from ..models import Case, SubCase
 from ._common import (
-    is_window_clerk,
+    CaseAction,
     issue_notice,
     lock_case,
-    require_filer,
+    require_case,
     require_status,
     snapshot,
     tell,
@@ -41,7 +41,7 @@ def _results(case: Case) -> list[tuple[str, str]]:
 def choose_delivery(*, case: Case, actor, method: str, window_id: int | None = None, address: str = "") -> Case:
     """The applicant (or the window clerk for them) chooses how to receive the results, any time before delivery."""
     case = lock_case(case)
-    require_filer(case, actor)
+    require_case(actor, case, CaseAction.CHOOSE_DELIVERY)
     if case.status in (Case.Status.DELIVERED, Case.Status.REFUSED, Case.Status.WITHDRAWN):
         raise Conflict("该办件已结束", "the case is closed", rule="case.closed")
     if method not in Case.Delivery.values:
@@ -102,8 +102,7 @@ def _deliver(case: Case, actor, on: date) -> None:
 def deliver_case(*, case: Case, actor, tracking_number: str = "", on: date | None = None) -> Case:
     """At the window: hand the results over (pickup) or record the post's tracking number."""
     case = lock_case(case)
-    if not is_window_clerk(actor, case):
-        raise NotFound("case")
+    require_case(actor, case, CaseAction.DELIVER)
     require_status(case, Case.Status.READY)
     if case.delivery_method == Case.Delivery.POST:
         tracking_number = (tracking_number or "").strip()

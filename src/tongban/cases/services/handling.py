@@ -14,19 +14,22 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tongban.accounts.models import User
-from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.accounts.roles import Role
+from tongban.core.access import require
+from tongban.core.errors import Conflict, InvalidInput, Problem
 
 from .. import deadlines, workflows
+from ..access import ExtensionAction, SubcaseAction
 from ..models import Action, Case, CaseMaterial, DeadlineEntry, ExtensionRequest, SubCase
 from ._common import (
     REMEDY,
-    is_staff_of_region,
+    CaseAction,
     issue_notice,
     lock_case,
     lock_subcase,
-    require_filer,
+    require_case,
     require_reason,
+    require_subcase,
     snapshot,
     tell,
     today,
@@ -113,9 +116,7 @@ def fetch_shared_material(*, case: Case, material_code: str, actor) -> CaseMater
     from tongban.exchange.querying import query
 
     case = lock_case(case)
-    if getattr(actor, "kind", "") != User.Kind.STAFF or not actor.department_id or not case.subcases.filter(
-            department_id=actor.department_id).exists():
-        raise NotFound("case")
+    require_case(actor, case, CaseAction.FETCH_SHARED)
     row = case.materials.select_for_update().filter(code=material_code).first()
     if row is None or not row.data_resource:
         raise InvalidInput(Problem("material", "material.not_shared", "该材料不能通过数据共享获取",
@@ -212,21 +213,8 @@ def _replayed(key: str | None) -> Action | None:
 
 
 def _require_officer(sub: SubCase, actor, step: dict) -> str:
-    """The role the actor acts in at this step: staff of the handling department with a role the step
-    allows, or a supervisor of the department's region where the step allows supervisors."""
-    if getattr(actor, "kind", "") != User.Kind.STAFF:
-        raise NotFound("subcase")
-    roles = set(step.get("roles", []))
-    if actor.department_id == sub.department_id:
-        for role in ("officer", "supervisor"):
-            if role in roles and actor.has_role(role):
-                return role
-    if "supervisor" in roles and actor.has_role("supervisor") and is_staff_of_region(actor, sub.department.region_id):
-        return "supervisor"
-    if actor.department_id == sub.department_id or is_staff_of_region(actor, sub.department.region_id):
-        raise Conflict(f"“{step['name']}”环节须由以下角色办理：{'、'.join(step.get('roles', []))}",
-                       f"the step {step['code']} needs one of the roles {step.get('roles')}", rule="step.role")
-    raise NotFound("subcase")
+    """The role the actor acts in at this step (cases.access.handling_role, after the visibility check)."""
+    return require_subcase(actor, sub, SubcaseAction.HANDLE, step=step)
 
 
 @transaction.atomic
@@ -281,8 +269,9 @@ def _act(*, subcase, actor, action, step, reason, key, days, procedure, material
         return _check_replay(replay, subcase, action)
     case = sub.case
     if sub.status != SubCase.Status.ACTIVE:
-        raise NotFound("subcase") if getattr(actor, "kind", "") != User.Kind.STAFF else Conflict(
-            f"该事项当前状态为“{sub.get_status_display()}”，不能办理", f"the item is {sub.status}", rule="subcase.status")
+        _require_officer(sub, actor, None)  # 404 / 403 before anything is said about the state
+        raise Conflict(f"该事项当前状态为“{sub.get_status_display()}”，不能办理", f"the item is {sub.status}",
+                       rule="subcase.status")
     current = sub.workflow.step(sub.step)
     role = _require_officer(sub, actor, current)
     if step != sub.step:
@@ -291,7 +280,7 @@ def _act(*, subcase, actor, action, step, reason, key, days, procedure, material
     if action not in current.get("actions", []):
         raise InvalidInput(Problem("action", "step.action", f"“{current['name']}”环节不能执行该操作：{action}",
                                    f"the step {sub.step} does not allow the action {action}"))
-    if sub.assignee_id and sub.assignee_id != actor.pk and role != "supervisor":
+    if sub.assignee_id and sub.assignee_id != actor.pk and role != Role.SUPERVISOR:
         raise Conflict("该事项已由其他人员认领", "another officer has claimed this item", rule="subcase.claimed")
     if sub.hold and action != "deny":
         raise Conflict(f"该事项处于暂停状态（{sub.get_hold_display()}），请待恢复后再办理",
@@ -420,9 +409,7 @@ def decide_extension(*, request: ExtensionRequest, actor, approve: bool, reason:
     on = today(on)
     request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
     sub = lock_subcase(request.subcase_id)
-    if not (getattr(actor, "kind", "") == User.Kind.STAFF and actor.has_role("supervisor")
-            and is_staff_of_region(actor, sub.department.region_id)):
-        raise NotFound("extension")
+    require(actor, "extension-request", ExtensionAction.DECIDE, request)
     if request.status != ExtensionRequest.Status.PENDING:
         raise Conflict("该延期申请已处理", "this extension request has been decided", rule="extension.decided")
     if not approve:
@@ -454,7 +441,7 @@ def end_special_procedure(*, subcase: SubCase, actor, reason: str, on: date | No
     """The special procedure is over: the clock runs again and the days it took move the due dates."""
     on = today(on)
     sub = lock_subcase(subcase)
-    _require_officer(sub, actor, sub.workflow.step(sub.step) if sub.step else {"roles": ["officer"], "name": ""})
+    _require_officer(sub, actor, sub.workflow.step(sub.step) if sub.step else None)
     if sub.hold != SubCase.Hold.SPECIAL:
         raise Conflict("该事项不在特别程序中", "the item is not in a special procedure", rule="subcase.not_special")
     reason = require_reason(reason)
@@ -473,7 +460,7 @@ def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubC
     replaced; the held items resume with the same officer and their due dates move by the pause."""
     on = today(on)
     case = lock_case(case)
-    require_filer(case, actor)
+    require_case(actor, case, CaseAction.SUPPLY)
     held = list(case.subcases.filter(hold=SubCase.Hold.CORRECTION).select_related("department"))
     if not held:
         raise Conflict("没有待补正的事项", "no item is waiting for a correction", rule="correction.none")
@@ -499,7 +486,7 @@ def supply_minor_material(*, case: Case, material_code: str, actor, on: date | N
     """A 容缺 material arrives after acceptance (its file was attached): items held for it resume."""
     on = today(on)
     case = lock_case(case)
-    require_filer(case, actor)
+    require_case(actor, case, CaseAction.SUPPLY)
     row = case.materials.select_for_update().filter(code=material_code, status=CaseMaterial.Status.PENDING).first()
     if row is None:
         raise InvalidInput(Problem("material", "minor.not_pending", "该材料不是待补齐的容缺材料",
@@ -548,7 +535,7 @@ def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = Non
     on = today(on)
     sub = lock_subcase(subcase)
     case = lock_case(sub.case)
-    _require_applicant_side(case, actor)
+    require_subcase(actor, sub, SubcaseAction.WITHDRAW)
     if not sub.is_open:
         raise Conflict("该事项已办结，不能撤回", "the item is already finished", rule="subcase.finished")
     reason = require_reason(reason)
@@ -563,20 +550,13 @@ def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = Non
     return sub
 
 
-def _require_applicant_side(case: Case, actor) -> None:
-    """Withdrawal is the applicant's act: staff cannot withdraw for them."""
-    if getattr(actor, "kind", "") == User.Kind.STAFF:
-        raise NotFound("case")
-    require_filer(case, actor)
-
-
 @transaction.atomic
 def withdraw_case(*, case: Case, actor, reason: str, on: date | None = None) -> Case:
     """The applicant withdraws the whole case: every item not yet decided stops; decided ones keep
     their results (a decision already made is not undone by a withdrawal)."""
     on = today(on)
     case = lock_case(case)
-    _require_applicant_side(case, actor)
+    require_case(actor, case, CaseAction.WITHDRAW)
     if case.status in (Case.Status.DELIVERED, Case.Status.REFUSED, Case.Status.WITHDRAWN):
         raise Conflict("该办件已结束，不能撤回", "the case is already closed", rule="case.closed")
     reason = require_reason(reason)

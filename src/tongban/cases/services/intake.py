@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.accounts.models import Enterprise, User
+from tongban.accounts.roles import Role
 from tongban.bundles import planner
 from tongban.bundles.selectors import bundle_version_in_force, plan_bundle
 from tongban.bundles.specs import from_item_version
@@ -29,12 +30,13 @@ from .. import numbers, workflows
 from ..models import Case, CaseMaterial, MaterialFile, SubCase
 from ._common import (
     REMEDY,
+    CaseAction,
     issue_notice,
     lock_case,
-    require_filer,
+    require_case,
     require_reason,
     require_status,
-    require_window,
+    require_system,
     snapshot,
     tell,
     today,
@@ -85,7 +87,7 @@ def _identify_applicant(actor, *, enterprise_uscc: str, applicant_id_number: str
             raise InvalidInput(Problem("enterprise", "enterprise.unknown", "未找到该统一社会信用代码对应的企业",
                                        "no enterprise with this unified social credit code"))
     if actor.kind == User.Kind.STAFF:
-        if not actor.has_role("clerk"):
+        if not actor.has_role(Role.CLERK):
             raise InvalidInput(Problem("actor", "role.clerk", "只有综合窗口人员可以代为收件",
                                        "only a window clerk may file on an applicant's behalf"))
         if enterprise is not None:
@@ -237,7 +239,7 @@ def _initial_status(row: CaseMaterial) -> str:
 def _editable(case: Case, actor) -> Case:
     case = lock_case(case)
     require_status(case, *EDITABLE)
-    require_filer(case, actor)
+    require_case(actor, case, CaseAction.EDIT)
     return case
 
 
@@ -315,7 +317,7 @@ def attach_file(*, case: Case, material_code: str, name: str, content: bytes, ac
     """Store an uploaded (or, at a window, scanned) file for a material: type checked by its content,
     size limited, stored under its SHA-256 (the same file twice is stored once)."""
     case = lock_case(case)
-    require_filer(case, actor)
+    require_case(actor, case, CaseAction.EDIT)
     row = _material(case, material_code)
     if case.status not in EDITABLE and not (
             case.status == Case.Status.ACCEPTED and row.status in (CaseMaterial.Status.DEFECTIVE, CaseMaterial.Status.PENDING)):
@@ -497,7 +499,7 @@ def issue_one_time_notice(*, case: Case, actor, defects: dict[str, str] | None =
     """一次性告知: every missing or defective material and empty required field, with why, in one notice."""
     on = today(on)
     case = lock_case(case)
-    require_window(case, actor)
+    require_case(actor, case, CaseAction.NOTIFY_DEFECTS)
     require_status(case, Case.Status.SUBMITTED)
     if case.notice_due and on > case.notice_due:
         raise Conflict(f"已超过补正告知期限（{case.notice_due}），依法自收到申请材料之日起即为受理",
@@ -536,7 +538,7 @@ def refuse_case(*, case: Case, actor, reason: str, on: date | None = None):
     """不予受理: the application is outside the items' scope or the authority's competence; in writing, with why."""
     on = today(on)
     case = lock_case(case)
-    require_window(case, actor)
+    require_case(actor, case, CaseAction.REFUSE)
     require_status(case, Case.Status.SUBMITTED, Case.Status.CORRECTION)
     reason = require_reason(reason)
     before = snapshot(case)
@@ -551,16 +553,29 @@ def refuse_case(*, case: Case, actor, reason: str, on: date | None = None):
     return notice
 
 
+def accept_case(*, case: Case, actor, on: date | None = None):
+    """受理 at the window: all required materials are satisfied (容缺 promises count); the acceptance
+    notice is issued and the first stage's items start in their departments in parallel."""
+    return _accept(case=case, actor=actor, on=on, deemed=False)
+
+
+def deem_accepted(*, case: Case, actor, on: date | None = None):
+    """Art. 32: no one-time notice within the period, so the case counts as accepted on receipt. Only the
+    platform's sweep does this (`actor` must be tongban.core.system.SYSTEM); the trail says role "system"."""
+    return _accept(case=case, actor=actor, on=on, deemed=True)
+
+
 @transaction.atomic
-def accept_case(*, case: Case, actor, on: date | None = None, deemed: bool = False):
-    """受理: all required materials are satisfied (容缺 promises count); the acceptance notice is issued
-    and the first stage's items start in their departments in parallel."""
+def _accept(*, case: Case, actor, on: date | None, deemed: bool):
     from .handling import start_ready_subcases
 
     on = today(on)
+    if deemed:
+        require_system(actor)
+        actor = None  # no user accepted it: rows keep no actor, the trail records the platform
     case = lock_case(case)
     if not deemed:
-        require_window(case, actor)
+        require_case(actor, case, CaseAction.ACCEPT)
     require_status(case, Case.Status.SUBMITTED)
     problems = [] if deemed else completeness_problems(case)
     if problems:
@@ -588,12 +603,12 @@ def accept_case(*, case: Case, actor, on: date | None = None, deemed: bool = Fal
 
 
 def open_material_file(*, file_id: int, actor) -> MaterialFile:
-    """A material file for reading; a read by staff is appended to the trail (who looked at what, when)."""
-    from tongban.core.access import fetch
+    """A material file for reading; every read (staff, applicant, agent, department system) is appended
+    to the trail: who looked at what, when."""
+    from ..access import access_file_for
 
-    record = fetch(actor, "material-file", pk=file_id)
-    if getattr(actor, "kind", "") == User.Kind.STAFF:
-        with transaction.atomic():
-            trail("material_read", record.material.case, actor=actor,
-                  after={"material": record.material.code, "file": record.pk, "sha256": record.sha256})
+    record = access_file_for(actor, file_id)
+    with transaction.atomic():
+        trail("material_read", record.material.case, actor=actor,
+              after={"material": record.material.code, "file": record.pk, "sha256": record.sha256})
     return record

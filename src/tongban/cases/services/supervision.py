@@ -9,14 +9,16 @@ from datetime import date
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from tongban.accounts.models import User
-from tongban.core.errors import InvalidInput, NotFound, Problem
-from tongban.regions.models import Department
+from tongban.accounts.roles import Role
+from tongban.core.access import require
+from tongban.core.errors import InvalidInput, Problem
+from tongban.core.system import SYSTEM
 from tongban.workdays.calendar import add_workdays
 
 from .. import deadlines
+from ..access import DepartmentAction, SubcaseAction, SupervisionAction, access_department_for
 from ..models import Case, CaseMaterial, DeadlineAlert, DeadlineEntry, SubCase, SupervisionNotice
-from ._common import is_staff_of_region, require_reason, today, trail
+from ._common import require_reason, require_subcase, today, trail
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +41,14 @@ def _raise_alert(sub: SubCase, kind: str, due: date) -> bool:
 def sweep(*, on: date | None = None) -> dict:
     """Run every deadline rule for `on` (today). Safe to run any number of times, in several processes."""
     from .handling import stop_for_missing_minor
-    from .intake import accept_case
+    from .intake import deem_accepted
 
     on = today(on)
     counts = {"deemed_accepted": 0, "warnings": 0, "promised_overdue": 0, "statutory_overdue": 0,
               "ack_overdue": 0, "stopped": 0}
     for case in Case.objects.filter(status=Case.Status.SUBMITTED, notice_due__lt=on).only("pk"):
         try:
-            accept_case(case=case, actor=None, on=on, deemed=True)
+            deem_accepted(case=case, actor=SYSTEM, on=on)
             counts["deemed_accepted"] += 1
         except Exception:  # already moved on in another process: nothing to do
             log.info("deemed acceptance skipped for %s", case.pk, exc_info=True)
@@ -75,11 +77,9 @@ def send_supervision_notice(*, actor, department_id: int, text: str, subcase: Su
                             respond_days: int = 2, on: date | None = None) -> SupervisionNotice:
     """督办: a supervisor of the region writes to a department about an item (or its whole queue)."""
     on = today(on)
-    if not (getattr(actor, "kind", "") == User.Kind.STAFF and actor.has_role("supervisor")):
-        raise NotFound("department")
-    department = Department.objects.filter(pk=department_id).first()
-    if department is None or not is_staff_of_region(actor, department.region_id):
-        raise NotFound("department")
+    department = access_department_for(actor, department_id, to=DepartmentAction.SUPERVISE)
+    if subcase is not None:
+        require_subcase(actor, subcase, SubcaseAction.SUPERVISE)
     if subcase is not None and subcase.department_id != department.pk:
         raise InvalidInput(Problem("subcase", "supervision.department", "该事项不由此部门办理",
                                    "that item is not handled by this department"))
@@ -95,7 +95,7 @@ def send_supervision_notice(*, actor, department_id: int, text: str, subcase: Su
     else:
         from tongban.audit.services import append_entry
 
-        append_entry(action="case.department_supervised", actor=actor, role="supervisor", object_type="department",
+        append_entry(action="case.department_supervised", actor=actor, role=Role.SUPERVISOR, object_type="department",
                      object_id=department.uscc, region_code=department.region_id, reason=text)
     return notice
 
@@ -105,8 +105,7 @@ def acknowledge_supervision(*, notice: SupervisionNotice, actor, response: str) 
     from django.utils import timezone
 
     notice = SupervisionNotice.objects.select_for_update().get(pk=notice.pk)
-    if getattr(actor, "kind", "") != User.Kind.STAFF or actor.department_id != notice.department_id:
-        raise NotFound("supervision")
+    require(actor, "supervision-notice", SupervisionAction.ACKNOWLEDGE, notice)
     notice.response = require_reason(response, "response")
     notice.acknowledged_at, notice.acknowledged_by = timezone.now(), actor
     notice.save()
