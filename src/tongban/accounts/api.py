@@ -11,8 +11,9 @@ from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 
 from tongban.api.auth import SessionUser, api_auth
-from tongban.core.errors import InvalidInput, NotFound, Problem
+from tongban.core.errors import InvalidInput, Problem
 
+from .access import MandateAction, access_mandate_for
 from .masking import masked_for
 from .middleware import SESSION_KEY, resolve_acting_as
 from .models import Enterprise, Mandate, User
@@ -164,7 +165,5 @@ def create_mandate(request, payload: MandateIn):
 @router.post("/mandates/{mandate_id}/revoke", response=RevokedOut, auth=SessionUser(),
              summary="撤销委托（含转委托） / revoke a mandate and its sub-delegations")
 def revoke(request, mandate_id: int, payload: RevokeIn):
-    mandate = mandates_visible_to(request.user).filter(pk=mandate_id).first()
-    if mandate is None:
-        raise NotFound("mandate")
+    mandate = access_mandate_for(request.user, mandate_id, to=MandateAction.REVOKE)
     return {"revoked": revoke_mandate(mandate=mandate, revoked_by=request.user, reason=payload.reason)}

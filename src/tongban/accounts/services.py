@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from tongban.audit.services import append_entry
 from tongban.core.codes import check_basic_code
-from tongban.core.errors import InvalidInput, NotFound, Problem
+from tongban.core.errors import InvalidInput, Problem
 
-from .models import Enterprise, Mandate, Role, User
+from .models import Enterprise, Mandate, User
 from .selectors import _day, subtree_ids
 
 
@@ -132,11 +132,10 @@ def revoke_mandate(*, mandate: Mandate, revoked_by: User, reason: str = "") -> l
     own mandate, or an administrator. A mandate the user may not see raises NotFound; one already
     revoked raises InvalidInput (rule mandate.revoked).
     """
+    from .access import MandateAction, require_mandate
+
     principal = mandate.principal
-    allowed = (revoked_by.pk in (principal.legal_representative_id, mandate.granted_by_id, mandate.agent_id)
-               or (revoked_by.kind == User.Kind.STAFF and revoked_by.has_role(Role.ADMINISTRATOR)))
-    if not allowed:
-        raise NotFound("mandate")
+    require_mandate(revoked_by, mandate, MandateAction.REVOKE)
     reason = (reason or "").strip()
     if len(reason) > 256:
         raise InvalidInput(Problem("reason", "max_length", "撤销原因不得超过 256 个字符",

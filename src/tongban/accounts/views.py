@@ -23,6 +23,7 @@ from oauth2_provider.views import AuthorizationView
 
 from tongban.core.errors import InvalidInput, NotFound
 
+from .access import MandateAction, access_mandate_for
 from .middleware import SESSION_KEY, otp_pending, otp_required
 from .models import Enterprise, User
 from .selectors import mandates_visible_to, parties_for, party_for_key
@@ -184,9 +185,10 @@ def me(request):
 @require_POST
 @login_required
 def revoke(request, mandate_id: int):
-    mandate = mandates_visible_to(request.user).filter(pk=mandate_id).first()
-    if mandate is None:
-        raise Http404  # not the user's: nothing to say about it (same answer as a missing one)
+    try:
+        mandate = access_mandate_for(request.user, mandate_id, to=MandateAction.REVOKE)
+    except NotFound:
+        raise Http404 from None  # not the user's: nothing to say about it (same answer as a missing one)
     try:
         revoke_mandate(mandate=mandate, revoked_by=request.user, reason=request.POST.get("reason", ""))
     except NotFound:
