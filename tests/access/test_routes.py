@@ -372,3 +372,36 @@ def test_the_owner_reaches_the_objects(objects, settings):
 def test_pattern_names_are_unique_per_route():
     # The table keys are exact route patterns; a typo would silently skip a route.
     assert all(re.fullmatch(r"[\w/<>:.\-]+", key) for key in _routes())
+
+
+# Insiders who see the object but may not do the action: 403 with a bilingual problem, nothing written.
+SEE_BUT_MAY_NOT = [
+    ("changsha-boss", Route("POST", "/api/v1/cases/{case}/accept", {}), "access.case.window"),
+    ("changsha-boss", Route("POST", "/api/v1/cases/{case}/deliver", {}), "access.case.window"),
+    ("changsha-market", Route("POST", "/api/v1/cases/{case}/withdraw", {"reason": "x"}), "access.case.applicant"),
+    ("changsha-clerk", Route("POST", "/api/v1/cases/{case}/withdraw", {"reason": "x"}), "access.case.applicant"),
+    ("changsha-clerk", Route("POST", "/api/v1/cases/{case}/materials/company-application/fetch", {}),
+     "access.case.fetch"),
+    ("changsha-supervisor", Route("PATCH", "/api/v1/cases/{case}", {"form": {}}), "access.case.filer"),
+    ("changsha-auditor", Route("POST", "/api/v1/subcases/{subcase}/claim", {}), "step.role"),
+    ("changsha-boss", Route("GET", "/api/v1/cases/{case}/trail"), "access.case.trail"),
+    ("changsha-market", Route("POST", "/api/v1/extensions/{extension}/decision", {"approve": True}),
+     "access.extension.decide"),
+    ("changsha-supervisor", Route("POST", "/api/v1/supervision-notices/{supervision}/acknowledge",
+                                  {"response": "x"}), "access.supervision.acknowledge"),
+]
+
+
+@pytest.mark.parametrize(("username", "route", "rule"), SEE_BUT_MAY_NOT, ids=lambda v: getattr(v, "path", v))
+def test_who_sees_but_may_not_act_gets_403_and_nothing_is_written(objects, username, route, rule, settings):
+    from tongban.accounts.models import User
+
+    settings.MEDIA_ROOT = objects["media"]
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    before = _written(objects)
+    response = _request(client, route, objects)
+    assert response.status_code == 403, (username, route.path, response.status_code, response.content[:300])
+    problem = response.json()["detail"][0]
+    assert problem["rule"] == rule and problem["zh"] and problem["en"]
+    assert _written(objects) == before
