@@ -113,6 +113,12 @@ def access_for(user, kind: str, action: str, queryset: QuerySet | None = None, *
     return obj
 
 
+def check(user, kind: str, action: str, obj: Model, **context):
+    """Only the action's predicate, for an object just fetched through `fetch` / `access_for` by the
+    same user (its visibility already checked). Returns what the check returns."""
+    return _check(kind, action)(user, obj, **context)
+
+
 def require(user, kind: str, action: str, obj: Model, **context):
     """The services' re-check on an object they already hold (maybe freshly locked): the same scope and
     the same predicate as `access_for`, so a service called directly cannot be misused. Returns what the

@@ -74,13 +74,11 @@ def grants_for_department(department_id: int, *, side: str = "both") -> QuerySet
 
 
 def access_grant_by_staff(grant_id: int, user) -> models.Grant:
-    """A grant the user's department holds or owns; anything else is NotFound (never says which)."""
-    grant = (models.Grant.objects.select_related("resource__owner", "consumer").filter(pk=grant_id).first())
-    if grant is None or getattr(user, "kind", "") != "staff" or user.department_id is None or \
-            user.department_id not in (grant.consumer_id, grant.resource.owner_id):
-        raise ExchangeNotFound(Problem("grant", "grant.unknown", f"共享授权 {grant_id} 不存在或无权访问",
-                                       f"grant {grant_id} does not exist or you may not see it"))
-    return grant
+    """A grant the user's department holds or owns; anything else is NotFound (never says which).
+    The rule lives in tongban.exchange.access (the "exchange-grant" kind)."""
+    from .access import access_grant_for
+
+    return access_grant_for(user, grant_id)
 
 
 def _log_queryset() -> QuerySet[models.QueryLog]:

@@ -16,24 +16,14 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.accounts.roles import Role
 from tongban.core.codes import mask
 from tongban.core.errors import Conflict, InvalidInput, Problem
 from tongban.regions.models import Department
 
 from . import models, selectors
+from .access import GrantAction, access_grant_for, grant_role_for
+from .access import require_grant_role as _require_grant_role
 from .querying import Forbidden, QueryAnswer, audit, prefill, query  # noqa: F401 - the service surface
-
-GRANT_ROLES = (Role.OFFICER, Role.ADMINISTRATOR)
-
-
-def _require_grant_role(actor, department_id: int, *, side_zh: str, side_en: str) -> str:
-    role = next((str(r) for r in GRANT_ROLES if actor is not None and actor.has_role(r)), "")
-    if getattr(actor, "kind", "") != "staff" or actor.department_id != department_id or not role:
-        raise Forbidden(Problem("actor", "actor.not_authorised",
-                                f"只有{side_zh}的审批人员或管理员可以办理此操作",
-                                f"only an officer or administrator of the {side_en} may do this"))
-    return role
 
 
 def _grant_snapshot(grant: models.Grant, field_names: list[str] | None = None) -> dict:
@@ -106,8 +96,8 @@ def grant_request(*, resource_code: str, consumer: Department, fields: list[str]
 
 def _decide(*, grant_id: int, actor, approve: bool, reason: str) -> models.Grant:
     with transaction.atomic():
-        grant = selectors.access_grant_by_staff(grant_id, actor)
-        role = _require_grant_role(actor, grant.resource.owner_id, side_zh="提供部门", side_en="owner department")
+        grant = access_grant_for(actor, grant_id)
+        role = grant_role_for(actor, grant, GrantAction.DECIDE)
         grant = models.Grant.objects.select_for_update().select_related("resource__owner", "consumer").get(pk=grant.pk)
         if grant.status != models.Grant.Status.REQUESTED:
             raise Conflict(f"该授权当前状态为“{grant.get_status_display()}”，不能再审批",
@@ -138,9 +128,8 @@ def grant_revoke(*, grant_id: int, actor, reason: str) -> models.Grant:
     if not (reason or "").strip():
         raise InvalidInput(Problem("reason", "required", "撤销授权必须说明理由", "a revocation needs a reason"))
     with transaction.atomic():
-        grant = selectors.access_grant_by_staff(grant_id, actor)
-        side = grant.resource.owner_id if actor.department_id == grant.resource.owner_id else grant.consumer_id
-        role = _require_grant_role(actor, side, side_zh="提供部门或使用部门", side_en="owner or consumer department")
+        grant = access_grant_for(actor, grant_id)
+        role = grant_role_for(actor, grant, GrantAction.REVOKE)
         grant = models.Grant.objects.select_for_update().select_related("resource__owner", "consumer").get(pk=grant.pk)
         if grant.status not in (models.Grant.Status.GRANTED, models.Grant.Status.REQUESTED):
             raise Conflict(f"该授权当前状态为“{grant.get_status_display()}”，不能撤销",
