@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("federation/", include("tongban.federation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("tongban.accounts.urls")),
     path("rp-demo/", include("tongban.accounts.rp_demo_urls")),

@@ -56,8 +56,21 @@ def _substitute(value):
     return json.loads(text)
 
 
-def build_documents() -> list[Document]:
+def demo_regions(only: list[str] | None = None) -> list[dict]:
+    """The demo regions (regions.yaml), or only those with the given codes (a federation node's own)."""
+    regions = _read("regions.yaml")["regions"]
+    if not only:
+        return regions
+    unknown = sorted(set(only) - {r["code"] for r in regions})
+    if unknown:
+        raise ValueError(f"not a demo region: {', '.join(unknown)}")
+    return [r for r in regions if r["code"] in only]
+
+
+def build_documents(regions: list[str] | None = None) -> list[Document]:
     regions_cfg, vocab, items_cfg = _read("regions.yaml"), _substitute(_read("vocabulary.yaml")), _substitute(_read("items.yaml"))
+    regions_cfg["regions"] = demo_regions(regions)
+    selected = {r["code"] for r in regions_cfg["regions"]}
     docs = [Document("demo:vocabulary", {"format": "tongban.catalog/v1", "licence_types": vocab["licence_types"],
                                          "materials": vocab["materials"]})]
     provinces = {p["code"]: {**p, "level": "province", "parent": None} for p in regions_cfg["provinces"]}
@@ -85,6 +98,12 @@ def build_documents() -> list[Document]:
                                                          "departments": departments, "items": items}))
     bundle_docs, problems = load_documents(DEMO_DIR / "bundles")
     assert not problems, problems
+    if regions:  # a bundle is published only in the loaded regions
+        for doc in bundle_docs:
+            for bundle in doc.data.get("bundles", []):
+                for version in bundle.get("versions", []):
+                    if "regions" in version:
+                        version["regions"] = [c for c in version["regions"] if c in selected]
     return docs + bundle_docs
 
 
@@ -109,11 +128,12 @@ def _item(t: dict, region: str, uscc: str, level: str, group: list[str], default
             "department": uscc, "name": t["name"], "versions": [version]}
 
 
-def load() -> dict:
-    """Load everything (idempotent). Returns counts for the command's output."""
-    counts = import_documents(documents=build_documents())
+def load(regions: list[str] | None = None) -> dict:
+    """Load everything (idempotent), or only the given demo regions (with their provinces and
+    cities; a federation node loads its own). Returns counts for the command's output."""
+    counts = import_documents(documents=build_documents(regions))
     with transaction.atomic():
-        counts.update(_load_people())
+        counts.update(_load_people(regions))
     counts.update(_load_integrations())
     counts.update(_load_identity())
     return counts
@@ -142,12 +162,14 @@ def _load_integrations() -> dict:
     return counts
 
 
-def _load_people() -> dict:
+def _load_people(only: list[str] | None = None) -> dict:
     regions_cfg = _read("regions.yaml")
     for role in Role.values:
         Group.objects.get_or_create(name=role)
     staff = people = 0
-    for n, region in enumerate(regions_cfg["regions"], start=1):
+    for n, region in enumerate(regions_cfg["regions"], start=1):  # n stays the region's position in the file
+        if only and region["code"] not in only:
+            continue
         code, slug = region["code"], region["slug"]
         hall, _ = ServiceHall.objects.update_or_create(
             code=f"{code}-hall", defaults={"name": f"{region['name']}政务服务中心", "region_id": code,

@@ -1,5 +1,5 @@
 """Readiness: can we reach the database, is the task queue reachable and draining, and are the periodic
-jobs being run (none due for more than three intervals)?"""
+jobs being run (none due for more than three intervals)? Is the federation outbox draining?"""
 
 from __future__ import annotations
 
@@ -36,5 +36,12 @@ def check() -> dict:
         report["periodic"] = periodic.health()
     except Exception as exc:  # noqa: BLE001
         report["periodic"] = {"ok": False, "error": exc.__class__.__name__}
-    report["ok"] = report["database"]["ok"] and report["tasks"]["ok"] and report["periodic"]["ok"]
+    try:
+        from tongban.federation.selectors import health as federation_health
+
+        report["federation"] = federation_health()
+    except Exception as exc:  # noqa: BLE001
+        report["federation"] = {"ok": False, "error": exc.__class__.__name__}
+    report["ok"] = (report["database"]["ok"] and report["tasks"]["ok"] and report["periodic"]["ok"]
+                    and report["federation"]["ok"])
     return report

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,10 @@ class FederationConfig(AppConfig):
     name = "tongban.federation"
     label = "federation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tongban.core.periodic import register
+
+        # A safety net beside `tongban federation deliver` (the dedicated loop): drains what is due,
+        # a no-op on a deployment that is not a federation node.
+        register("federation.deliver", "tongban.federation.outbox.deliver_due", every=timedelta(minutes=1))

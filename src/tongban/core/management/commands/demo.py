@@ -1,6 +1,6 @@
 """`tongban demo load`: load the demo regions, catalogue, bundles, staff and applicants (idempotent)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tongban.core import demo
 from tongban.core.errors import InvalidInput
@@ -11,11 +11,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("load", help="load or refresh the demo data")
+        load = sub.add_parser("load", help="load or refresh the demo data")
+        load.add_argument("--regions", default="", help="only these demo regions, comma-separated (e.g. 430300)")
 
     def handle(self, *args, **opts):
+        regions = [c.strip() for c in opts.get("regions", "").split(",") if c.strip()] or None
         try:
-            counts = demo.load()
+            counts = demo.load(regions)
+        except ValueError as exc:  # an unknown region code
+            raise CommandError(str(exc), returncode=2) from None
         except InvalidInput as exc:
             for p in exc.problems:
                 self.stderr.write(p.line())

@@ -1,0 +1,206 @@
+"""The receiving side (docs/federation.md §3): validate, store before answering, receipt, apply in order.
+
+`receive(wire)` checks one message (envelope, receiver, sender, key validity at the message's time,
+signature, digest, payload schema, the agreed item list), stores it in the inbox — unique on
+(sender, message id), so a repeat writes nothing and returns the first receipt — and signs a
+receipt, all in one short transaction with the audit entry last. Applying the message (its type's
+handler) happens afterwards, only once its predecessor in the same case has been applied."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tongban.core.errors import Problem
+
+from . import conf
+from .envelope import MessageType, digest, envelope_problems, parse_iso, verify_signature
+from .models import AgreedItem, InboxMessage, Peer
+from .receipts import make_receipt
+from .schemas import payload_problems
+
+log = logging.getLogger("tongban.federation")
+
+
+def _p(field_: str, rule: str, zh: str, en: str) -> Problem:
+    return Problem(field=field_, rule=rule, zh=zh, en=en)
+
+
+@dataclass
+class Outcome:
+    message_id: str
+    receipt: dict | None = None
+    problems: list[Problem] = field(default_factory=list)
+    duplicate: bool = False
+    sender_id: int | None = None
+    collab_id: str = ""
+
+
+def check(wire: object) -> tuple[list[Problem], Peer | None]:
+    """Every rule a received message must pass, in order; the first failing rule is reported."""
+    problems = envelope_problems(wire)
+    if problems:
+        return problems, None
+    env, payload = wire["envelope"], wire["payload"]
+    if env["receiver"] != conf.node_code():
+        return [_p("envelope.receiver", "fed.receiver", "接收节点不是本节点", "the receiver is not this node")], None
+    peer = Peer.objects.filter(code=env["sender"], status=Peer.Status.ACTIVE).first()
+    if peer is None:
+        return [_p("envelope.sender", "fed.sender.unknown", "发送节点不是已导入的对端节点",
+                   "the sender is not an imported peer")], None
+    key = next((k for k in peer.keys.all() if k.key_id == env["key_id"]), None)
+    if key is None or key.algorithm != env["algorithm"]:
+        return [_p("envelope.key_id", "fed.key.unknown", "签名密钥不在对端节点的公钥清单中",
+                   "the signing key is not listed for the sender")], peer
+    created = parse_iso(env["created_at"])
+    if not key.valid_at(created):
+        return [_p("envelope.key_id", "fed.key.expired", "签名密钥在消息时间不在有效期内",
+                   "the signing key was not valid at the message's time")], peer
+    if created > timezone.now() + timedelta(seconds=conf.clock_skew_s()):
+        return [_p("envelope.created_at", "fed.clock", "消息时间晚于当前时间", "created_at is in the future")], peer
+    if not verify_signature(key.algorithm, key.public_key, wire["signature"], env):
+        return [_p("signature", "fed.signature", "签名验证失败", "the signature does not verify")], peer
+    if digest(payload) != env["payload_digest"]:
+        return [_p("payload", "fed.digest", "载荷摘要与信封不一致（载荷被改动）",
+                   "the payload's digest differs from the envelope's (payload altered)")], peer
+    problems = payload_problems(env["type"], payload)
+    if problems:
+        return problems, peer
+    if env["type"] == MessageType.HANDOVER:
+        item = payload["item"]
+        agreed = AgreedItem.objects.filter(peer=peer, handled_by=AgreedItem.HandledBy.SELF,
+                                           item_code=item["item_code"], version=item["version"]).exists()
+        if not agreed:
+            return [_p("payload.item", "fed.item.not_agreed", "该事项（版本）不在与发送节点约定的通办事项清单中",
+                       "the item (version) is not on the agreed list with the sender")], peer
+    return [], peer
+
+
+def receive(wire: object) -> Outcome:
+    """Check and store one message; the receipt is in the outcome (the first one for a repeat)."""
+    mid = wire.get("envelope", {}).get("message_id", "") if isinstance(wire, dict) and \
+        isinstance(wire.get("envelope"), dict) else ""
+    problems, peer = check(wire)
+    if problems:
+        log.info("federation message refused", extra={"message_id": str(mid)[:64],
+                                                       "rules": ",".join(p.rule for p in problems[:5])})
+        return Outcome(str(mid)[:64], problems=problems)
+    env = wire["envelope"]
+    with transaction.atomic(durable=True):
+        peer = Peer.objects.select_for_update(of=("self",)).get(pk=peer.pk)  # serialises this sender's stores
+        first = InboxMessage.objects.filter(sender=peer, message_id=env["message_id"]).first()
+        if first is not None:
+            if first.payload_digest != env["payload_digest"] or first.seq != env["seq"]:
+                return Outcome(mid, problems=[_p("envelope.message_id", "fed.duplicate.conflict",
+                                                 "同一消息标识已收到不同内容", "this message id arrived with other content")])
+            InboxMessage.objects.filter(pk=first.pk).update(duplicates=F("duplicates") + 1)
+            return Outcome(mid, receipt=first.receipt, duplicate=True, sender_id=peer.pk, collab_id=first.collab_id)
+        if InboxMessage.objects.filter(sender=peer, seq=env["seq"]).exists() or InboxMessage.objects.filter(
+                sender=peer, collab_id=env["collab_id"], collab_seq=env["collab_seq"]).exists():
+            return Outcome(mid, problems=[_p("envelope.seq", "fed.seq.conflict", "该序号已被另一条消息使用",
+                                             "another message already has this sequence number")])
+        now = timezone.now()
+        contiguous = peer.in_contiguous_seq
+        if env["seq"] == contiguous + 1:
+            contiguous += 1
+            while InboxMessage.objects.filter(sender=peer, seq=contiguous + 1).exists():
+                contiguous += 1
+        receipt = make_receipt(envelope=env, received_at=now, contiguous_seq=contiguous)
+        InboxMessage.objects.create(
+            sender=peer, message_id=env["message_id"], collab_id=env["collab_id"], collab_seq=env["collab_seq"],
+            type=env["type"], seq=env["seq"], envelope=env, payload=wire["payload"], signature=wire["signature"],
+            payload_digest=env["payload_digest"], received_at=now, receipt=receipt)
+        peer.in_contiguous_seq = contiguous
+        peer.in_max_seq = max(peer.in_max_seq, env["seq"])
+        peer.save(update_fields=["in_contiguous_seq", "in_max_seq"])
+        from tongban.audit.services import append_entry
+
+        append_entry(action="federation.received", object_type="federation.message", object_id=mid,
+                     case_ref=env["collab_id"],
+                     after={"type": env["type"], "sender": peer.code, "seq": env["seq"],
+                            "collab_seq": env["collab_seq"], "payload_digest": env["payload_digest"],
+                            "receipt_digest": digest(receipt)})
+    return Outcome(mid, receipt=receipt, sender_id=peer.pk, collab_id=env["collab_id"])
+
+
+def receive_batch(messages: list) -> dict:
+    """Store every valid message of a batch, then apply what became ready. The answer lists a receipt
+    per stored (or repeated) message and the problems of each refused one."""
+    outcomes = [receive(m) for m in messages]
+    for key in {(o.sender_id, o.collab_id) for o in outcomes if o.receipt is not None}:
+        apply_ready(*key)
+    return {"receipts": [o.receipt for o in outcomes if o.receipt is not None],
+            "refused": [{"message_id": o.message_id, "problems": [p.as_dict() for p in o.problems]}
+                        for o in outcomes if o.problems]}
+
+
+# --- applying, in order ---------------------------------------------------------------------------
+
+Handler = Callable[[InboxMessage], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(type_: str):
+    """Register the function that acts on a message type (called in the applying transaction)."""
+
+    def decorate(fn: Handler) -> Handler:
+        HANDLERS[type_] = fn
+        return fn
+
+    return decorate
+
+
+def apply_ready(sender_id: int, collab_id: str) -> int:
+    """Apply the held messages of one case from one sender, in collab_seq order, as far as the
+    chain is unbroken. Each in its own transaction; a failing handler marks its message failed."""
+    from tongban.audit.services import append_entry
+
+    applied = 0
+    while True:
+        with transaction.atomic(durable=True):
+            message = (InboxMessage.objects.select_for_update(of=("self",))
+                       .filter(sender_id=sender_id, collab_id=collab_id, status=InboxMessage.Status.HELD)
+                       .order_by("collab_seq").first())
+            if message is None:
+                return applied
+            if message.collab_seq > 1 and not InboxMessage.objects.filter(
+                    sender_id=sender_id, collab_id=collab_id, collab_seq=message.collab_seq - 1,
+                    status=InboxMessage.Status.APPLIED).exists():
+                return applied  # held until its predecessor arrives (and is applied)
+            fn = HANDLERS.get(message.type)
+            try:
+                with transaction.atomic():
+                    if fn is not None:
+                        fn(message)
+            except Exception as exc:  # noqa: BLE001 - recorded on the message, visible in status
+                log.exception("federation handler failed", extra={"message_id": str(message.message_id)})
+                message.status = InboxMessage.Status.FAILED
+                message.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                message.save(update_fields=["status", "error"])
+                return applied
+            message.status = InboxMessage.Status.APPLIED
+            message.applied_at = timezone.now()
+            message.save(update_fields=["status", "applied_at"])
+            append_entry(action="federation.applied", object_type="federation.message",
+                         object_id=str(message.message_id), case_ref=collab_id,
+                         after={"type": message.type, "collab_seq": message.collab_seq})
+            applied += 1
+
+
+def apply_all_ready() -> int:
+    pairs = (InboxMessage.objects.filter(status=InboxMessage.Status.HELD)
+             .order_by().values_list("sender_id", "collab_id").distinct())
+    return sum(apply_ready(s, c) for s, c in list(pairs)[:1000])
+
+
+@transaction.atomic(durable=True)
+def retry_failed() -> int:
+    """Failed messages go back to held (their handler runs again on the next apply pass)."""
+    return InboxMessage.objects.filter(status=InboxMessage.Status.FAILED).update(
+        status=InboxMessage.Status.HELD, error="")

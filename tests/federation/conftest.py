@@ -1,0 +1,40 @@
+import pytest
+
+from tongban.federation.descriptors import import_descriptor
+
+from .fakes import FakeNode
+
+
+@pytest.fixture
+def node(settings):
+    """This test process acts as node `fb` serving 430300."""
+    settings.TONGBAN_NODE_CODE = "fb"
+    settings.TONGBAN_NODE_URL = "http://127.0.0.1:8999"
+    settings.TONGBAN_NODE_REGIONS = "430300"
+    return settings
+
+
+@pytest.fixture
+def peer(node, db):
+    """A fake peer `fa`, introduced by its descriptor; this node agrees to handle item TESTITEM v1 for it."""
+    fake = FakeNode("fa")
+    import_descriptor(fake.descriptor(), fingerprint=fake.fingerprint, offers=["TESTITEM:1"])
+    return fake
+
+
+@pytest.fixture(scope="session")
+def federation(tmp_path_factory):
+    """Three real nodes (fa, fb push; fc pull-only), started once for the multi-process tests."""
+    from .nodes import Nodes, make_federation
+
+    fed = make_federation(tmp_path_factory.mktemp("federation"))
+    fed.setup()
+    for code in fed.codes():
+        fed.start(code, wait=False)
+    try:
+        for code in fed.codes():
+            fed.wait_ready(code)
+        yield Nodes(fed)
+    finally:
+        fed.down()
+        fed.drop_databases()
