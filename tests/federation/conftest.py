@@ -28,10 +28,10 @@ def federation(tmp_path_factory):
     from .nodes import Nodes, make_federation
 
     fed = make_federation(tmp_path_factory.mktemp("federation"))
-    fed.setup()
-    for code in fed.codes():
-        fed.start(code, wait=False)
     try:
+        fed.setup()
+        for code in fed.codes():
+            fed.start(code, wait=False)
         for code in fed.codes():
             fed.wait_ready(code)
         yield Nodes(fed)

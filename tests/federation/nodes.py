@@ -32,10 +32,16 @@ def postgres_base() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def test_db_prefix() -> str:
+    """`test_<the run's database>_fed`: CI drops every database named test_<its database>… afterwards."""
+    name = urlsplit(os.environ.get("DATABASE_URL", "")).path.strip("/") or "tongban"
+    return f"test_{name}_fed"
+
+
 def make_federation(base_dir) -> LocalFederation:
     return LocalFederation(
         base_dir=base_dir, database_url=postgres_base(), demo_data=False, periodic=False, extra_env=FAST,
-        db_prefix=f"tongban_fed_t{os.getpid()}",
+        db_prefix=f"{test_db_prefix()}_{os.getpid()}", template_prefix=test_db_prefix(),
         nodes=[NodeSpec("fa", "节点甲", ["430100"], free_port()),
                NodeSpec("fb", "节点乙", ["430300"], free_port(), offers=["TESTITEM:1"]),
                NodeSpec("fc", "节点丙（只能拉取）", ["430200"], free_port(), reachable=False)])

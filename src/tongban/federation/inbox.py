@@ -147,7 +147,7 @@ HANDLERS: dict[str, Handler] = {}
 
 
 def handler(type_: str):
-    """Register the function that acts on a message type (called in the applying transaction)."""
+    """Register the function that acts on a message type (called outside any transaction; idempotent)."""
 
     def decorate(fn: Handler) -> Handler:
         HANDLERS[type_] = fn
@@ -157,40 +157,41 @@ def handler(type_: str):
 
 
 def apply_ready(sender_id: int, collab_id: str) -> int:
-    """Apply the held messages of one case from one sender, in collab_seq order, as far as the
-    chain is unbroken. Each in its own transaction; a failing handler marks its message failed."""
+    """Apply the held messages of one case from one sender, in collab_seq order, as far as the chain is
+    unbroken. A handler runs OUTSIDE any transaction: it calls the case services, which are top-level
+    (durable) transactions of their own, so it must be idempotent by message id (it may run again
+    after a crash before the message is marked applied, or twice at once from two appliers). The
+    message is then marked applied, with its audit entry, in a short transaction; a failing handler
+    marks it failed (visible in status; `retry --inbox` puts it back)."""
     from tongban.audit.services import append_entry
 
     applied = 0
     while True:
+        message = (InboxMessage.objects.filter(sender_id=sender_id, collab_id=collab_id,
+                                               status=InboxMessage.Status.HELD).order_by("collab_seq").first())
+        if message is None:
+            return applied
+        if message.collab_seq > 1 and not InboxMessage.objects.filter(
+                sender_id=sender_id, collab_id=collab_id, collab_seq=message.collab_seq - 1,
+                status=InboxMessage.Status.APPLIED).exists():
+            return applied  # held until its predecessor arrives (and is applied)
+        fn = HANDLERS.get(message.type)
+        try:
+            if fn is not None:
+                fn(message)
+        except Exception as exc:  # noqa: BLE001 - recorded on the message, visible in status
+            log.exception("federation handler failed", extra={"message_id": str(message.message_id)})
+            InboxMessage.objects.filter(pk=message.pk, status=InboxMessage.Status.HELD).update(
+                status=InboxMessage.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000])
+            return applied
         with transaction.atomic(durable=True):
-            message = (InboxMessage.objects.select_for_update(of=("self",))
-                       .filter(sender_id=sender_id, collab_id=collab_id, status=InboxMessage.Status.HELD)
-                       .order_by("collab_seq").first())
-            if message is None:
-                return applied
-            if message.collab_seq > 1 and not InboxMessage.objects.filter(
-                    sender_id=sender_id, collab_id=collab_id, collab_seq=message.collab_seq - 1,
-                    status=InboxMessage.Status.APPLIED).exists():
-                return applied  # held until its predecessor arrives (and is applied)
-            fn = HANDLERS.get(message.type)
-            try:
-                with transaction.atomic():
-                    if fn is not None:
-                        fn(message)
-            except Exception as exc:  # noqa: BLE001 - recorded on the message, visible in status
-                log.exception("federation handler failed", extra={"message_id": str(message.message_id)})
-                message.status = InboxMessage.Status.FAILED
-                message.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                message.save(update_fields=["status", "error"])
-                return applied
-            message.status = InboxMessage.Status.APPLIED
-            message.applied_at = timezone.now()
-            message.save(update_fields=["status", "applied_at"])
-            append_entry(action="federation.applied", object_type="federation.message",
-                         object_id=str(message.message_id), case_ref=collab_id,
-                         after={"type": message.type, "collab_seq": message.collab_seq})
-            applied += 1
+            changed = InboxMessage.objects.filter(pk=message.pk, status=InboxMessage.Status.HELD).update(
+                status=InboxMessage.Status.APPLIED, applied_at=timezone.now())
+            if changed:  # another applier may have finished it first: one audit entry
+                append_entry(action="federation.applied", object_type="federation.message",
+                             object_id=str(message.message_id), case_ref=collab_id,
+                             after={"type": message.type, "collab_seq": message.collab_seq})
+        applied += changed
 
 
 def apply_all_ready() -> int:

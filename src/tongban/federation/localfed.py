@@ -63,7 +63,7 @@ def migrations_digest() -> str:
 class LocalFederation:
     def __init__(self, *, base_dir: Path | None = None, database_url: str = "", nodes: list[NodeSpec] | None = None,
                  demo_data: bool = True, periodic: bool = True, extra_env: dict | None = None,
-                 db_prefix: str = "tongban_fed"):
+                 db_prefix: str = "tongban_fed", template_prefix: str = ""):
         self.base_dir = Path(base_dir or Path(settings.VAR_DIR) / "federation").resolve()
         self.database_url = database_url.rstrip("/")
         self.nodes = {n.code: n for n in (nodes or DEMO_NODES)}
@@ -71,6 +71,7 @@ class LocalFederation:
         self.periodic = periodic
         self.extra_env = extra_env or {}
         self.db_prefix = db_prefix
+        self.template_prefix = template_prefix or db_prefix
 
     def codes(self) -> list[str]:
         return list(self.nodes)
@@ -122,7 +123,7 @@ class LocalFederation:
         tag = migrations_digest()
         lock_dir = Path(settings.VAR_DIR)
         if self.database_url:
-            name = f"tongban_fed_tpl_{tag}"
+            name = f"{self.template_prefix}_tpl_{tag}"
             marker = lock_dir / f"federation-template-{name}.ok"
             url = f"{self.database_url}/{name}"
             if not marker.exists() or not self._pg_exists(name):
