@@ -124,6 +124,7 @@ def _routes() -> dict[str, list[Route]]:
         **{f"api/v1/subcases/<subcase_id>/{tail}": [Route(method, f"/api/v1/subcases/{{subcase}}/{tail}", data)]
            for tail, method, data in (("claim", "POST", {}), ("end-special", "POST", {"reason": "x"}),
                                       ("withdraw", "POST", {"reason": "x"}), ("ledger", "GET", None),
+                                      ("decision-fields", "GET", None),
                                       ("actions", "POST", {"action": "approve", "step": "accept"}))},
         "api/v1/extensions/<request_id>/decision": [Route("POST", "/api/v1/extensions/{extension}/decision",
                                                           {"approve": True})],
@@ -189,7 +190,13 @@ def objects(demo_full, django_db_blocker, tmp_path_factory):  # noqa: F811
     from tongban.accounts.services import grant_mandate, revoke_mandate
     from tongban.cases import services
     from tongban.cases.models import ExtensionRequest, MaterialFile
-    from tongban.cases.simulation import clerk_for, demo_applicant, fill_form, hand_in_materials
+    from tongban.cases.simulation import (
+        clerk_for,
+        demo_applicant,
+        fill_form,
+        hand_in_materials,
+        sample_decision,
+    )
     from tongban.exchange.models import Grant
 
     media = tmp_path_factory.mktemp("media")
@@ -211,7 +218,9 @@ def objects(demo_full, django_db_blocker, tmp_path_factory):  # noqa: F811
                                                        department_id=market.department_id, text="请加快办理",
                                                        subcase=sub, on=ACCEPT_ON)
         services.act(subcase=sub, actor=market, action="approve", step="review", on=ACCEPT_ON)
-        services.act(subcase=sub, actor=market, action="approve", step="decide", on=ACCEPT_ON)
+        sub.refresh_from_db()
+        services.act(subcase=sub, actor=market, action="approve", step="decide", on=ACCEPT_ON,
+                     decision=sample_decision(sub))
         sub.refresh_from_db()
         agent = User.objects.get(username="changsha-agent")
         mandate = grant_mandate(granted_by=boss, principal=enterprise, agent=User.objects.get(username="changsha-citizen")

@@ -25,6 +25,23 @@ def as_user(new_page, login_as):
     return make
 
 
+def _enter_decision(page) -> None:
+    """At the decision step the officer types the licence's decision fields: here the samples the
+    catalogue documents for them (the simulated officer's input)."""
+    from tongban.cases.models import SubCase
+    from tongban.cases.simulation import sample_decision
+
+    if not page.get_by_test_id("decision-form").count():
+        return
+    sub = SubCase.objects.select_related("workflow").get(pk=int(page.url.rstrip("/").split("/")[-1]))
+    for name, value in sample_decision(sub).items():
+        field = page.locator(f'[name="decision-{name}"]')
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(str(value))
+        else:
+            field.fill(str(value))
+
+
 def _approve_my_items(page, site: str, number: str) -> int:
     """In /console/tasks/: open each item of the case, claim it and approve its steps."""
     done = 0
@@ -39,6 +56,7 @@ def _approve_my_items(page, site: str, number: str) -> int:
         if claim.count():
             claim.click()
         while page.get_by_test_id("approve").count():
+            _enter_decision(page)
             page.get_by_test_id("approve").click()
             done += 1
             page.wait_for_load_state()

@@ -89,11 +89,13 @@ def officer(subcase):
 
 
 def approve_step(subcase, on: date, actor=None):
-    """Approve the step the sub-case is at now (as its department's demo officer)."""
-    from tongban.cases import services
+    """Approve the step the sub-case is at now (as its department's demo officer, who enters at the
+    decision step the samples the catalogue documents for the result licence's decision fields)."""
+    from tongban.cases import services, simulation
 
     subcase = sub(subcase.case, subcase.key)
-    return services.act(subcase=subcase, actor=actor or officer(subcase), action="approve", step=subcase.step, on=on)
+    return services.act(subcase=subcase, actor=actor or officer(subcase), action="approve", step=subcase.step, on=on,
+                        decision=simulation.sample_decision(subcase))
 
 
 def approve_until(subcase, on: date, *, step: str | None = None):

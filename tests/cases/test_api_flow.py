@@ -79,7 +79,8 @@ def test_restaurant_through_the_api(settings):
     officers = {"长沙市市场监督管理局": "changsha-market", "长沙市生态环境局": "changsha-ecology",
                 "长沙市住房和城乡建设局": "changsha-housing", "长沙市消防救援支队": "changsha-fire"}
     for _ in range(30):
-        active = list(SubCase.objects.filter(case__number=number, status="active").select_related("department"))
+        active = list(SubCase.objects.filter(case__number=number, status="active").select_related("department",
+                                                                                                    "workflow"))
         if not active:
             break
         for sub in active:
@@ -87,6 +88,9 @@ def test_restaurant_through_the_api(settings):
             task_ids = [t["id"] for t in officer.get("/api/v1/tasks?limit=200").json()["items"]]
             assert sub.pk in task_ids
             payload = {"action": "approve", "step": sub.step, "key": f"k-{sub.pk}-{sub.step}"}
+            if sub.workflow.step(sub.step).get("decision"):  # the officer enters the licence's decision fields
+                fields = officer.get(f"/api/v1/subcases/{sub.pk}/decision-fields").json()
+                payload["decision"] = {f["name"]: f["example"] for f in fields}
             first = officer.post(f"/api/v1/subcases/{sub.pk}/actions", payload, content_type="application/json")
             again = officer.post(f"/api/v1/subcases/{sub.pk}/actions", payload, content_type="application/json")
             assert first.status_code == again.status_code == 200

@@ -14,6 +14,7 @@ from django.db import connection, connections
 
 from tongban.cases import numbers, services
 from tongban.cases.models import Action, SubCase
+from tongban.cases.simulation import sample_decision
 from tongban.core.errors import Conflict
 
 from .conftest import accepted_restaurant, officer, sub, user
@@ -77,10 +78,12 @@ def test_two_approvals_at_once_move_the_subcase_once(same_officer):
         company = services.act(subcase=company, actor=first, action="approve", step="accept", on=D(2026, 9, 29))
         company = services.act(subcase=company, actor=first, action="approve", step="review", on=D(2026, 9, 29))
         assert company.step == "decide"
-    step, revision = company.step, company.revision
+    step, revision, decision = company.step, company.revision, sample_decision(company)
     results = run_together(
-        lambda: services.act(subcase=company, actor=first, action="approve", step=step, on=D(2026, 9, 30)),
-        lambda: services.act(subcase=company, actor=second, action="approve", step=step, on=D(2026, 9, 30)),
+        lambda: services.act(subcase=company, actor=first, action="approve", step=step, on=D(2026, 9, 30),
+                             decision=decision),
+        lambda: services.act(subcase=company, actor=second, action="approve", step=step, on=D(2026, 9, 30),
+                             decision=decision),
     )
     oks = [r for r in results if r[0] == "ok"]
     conflicts = [r for r in results if r[0] == "conflict"]

@@ -155,3 +155,62 @@ def test_export_round_trip_into_an_empty_database_is_identical(tmp_path):
     assert second == first
     problems = check_documents([Document("again", yaml.safe_load(second))])
     assert problems == []
+
+
+LICENCE_TYPE = f"{make_uscc(registration='11', region='100000', serial=1)}001"
+
+
+def _with_licence_type(fields: list) -> dict:
+    data = minimal_document()
+    data["licence_types"] = [{"code": LICENCE_TYPE, "name": "营业执照", "holder_kind": "001", "fields": fields}]
+    version = data["items"][0]["versions"][0]
+    version["result"] = {"name": "营业执照", "licence_type": LICENCE_TYPE}
+    version["form"] = [{"name": "company_name", "label": "企业名称", "type": "string", "standard": "enterprise.name"}]
+    return data
+
+
+@pytest.mark.django_db
+def test_validate_checks_licence_field_sources(tmp_path, capsys):
+    good = _with_licence_type([
+        {"name": "名称", "source": {"form": "enterprise.name"}},
+        {"name": "统一社会信用代码", "source": {"case": "applicant_code"}},
+        {"name": "类型", "source": {"decision": {"label": "主体类型", "type": "choice", "choices": ["股份有限公司"],
+                                                "example": "股份有限公司"}}},
+        {"name": "成立日期", "type": "date", "source": {"case": "decided_on"}},
+        {"name": "登记机关", "source": {"issuer": "name"}},
+        "备注",  # a bare name (older files) is an officer-entered field
+    ])
+    assert check_documents([Document("good.yaml", good)]) == []
+    bad = _with_licence_type([
+        {"name": "名称", "source": {"form": "enterprise.name", "case": "number"}},
+        {"name": "住所", "source": {"form": "premises.address"}},
+        {"name": "类型", "source": {"decision": {"label": "主体类型", "type": "choice", "example": "x"}}},
+        {"name": "期限", "source": {"decision": {"label": "期限", "type": "colour"}}},
+        {"name": "日期", "source": {"case": "tomorrow"}},
+        {"name": "机关", "source": {"issuer": "phone"}},
+        {"name": "结论", "source": {"fixed": ""}},
+        {"name": "结论", "source": {"fixed": "合格"}},
+    ])
+    found = {(p.field, p.rule) for p in check_documents([Document("bad.yaml", bad)])}
+    assert found == {
+        ("licence_types[0].fields[0].source", "licence_field.source"),
+        ("licence_types[0].fields[2].source.decision.choices", "licence_field.choices"),
+        ("licence_types[0].fields[3].source.decision.type", "licence_field.decision_type"),
+        ("licence_types[0].fields[4].source.case", "licence_field.case"),
+        ("licence_types[0].fields[5].source.issuer", "licence_field.issuer"),
+        ("licence_types[0].fields[6].source.fixed", "licence_field.fixed"),
+        ("licence_types[0].fields[7].name", "licence_field.duplicate"),
+        ("items[0].versions[0].result.licence_type", "licence_field.form_missing"),  # 住所: no premises.address
+    }, found
+    with pytest.raises(SystemExit):
+        call_command("catalog", "validate", str(write(tmp_path, bad)))
+    assert "premises.address" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_field_sources_import_and_export_unchanged(tmp_path):
+    fields = [{"name": "名称", "source": {"form": "enterprise.name"}},
+              {"name": "类型", "source": {"decision": {"label": "主体类型", "type": "string"}}}]
+    import_documents(documents=[Document("lt.yaml", _with_licence_type(fields))])
+    assert LicenceType.objects.get(code=LICENCE_TYPE).fields == fields
+    assert exporter.export_region("421200")["licence_types"][0]["fields"] == fields

@@ -10,6 +10,7 @@ import pytest
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
 from tongban.cases import services
 from tongban.cases.models import Action, Case, ExtensionRequest, SubCase, SupervisionNotice
+from tongban.cases.simulation import sample_decision
 
 from .conftest import accepted_restaurant, active_subcase, problems_in, user
 
@@ -114,7 +115,8 @@ def _at_step_with(case, action: str):
         sub = active_subcase(case)
         if action in sub.workflow.step(sub.step)["actions"]:
             return sub
-        services.act(subcase=sub, actor=officer_for(sub), action="approve", step=sub.step)
+        services.act(subcase=sub, actor=officer_for(sub), action="approve", step=sub.step,
+                     decision=sample_decision(sub))
     raise AssertionError(f"no step allows {action}")
 
 
@@ -208,7 +210,8 @@ def test_delivery_at_the_window_after_every_item(as_user):
                .select_related("department", "workflow").first())
         if sub is None:
             break
-        services.act(subcase=sub, actor=officer_for(sub), action="approve", step=sub.step)
+        services.act(subcase=sub, actor=officer_for(sub), action="approve", step=sub.step,
+                     decision=sample_decision(sub))
     case.refresh_from_db()
     assert case.status == Case.Status.READY
     bad = clerk.post(url + "deliver/", {"tracking_number": ""})

@@ -81,6 +81,7 @@ def approve_open_items(case) -> int:
     """Every active item approved step by step by its department's demo officer; returns the actions."""
     from tongban.cases import services
     from tongban.cases.models import SubCase
+    from tongban.cases.simulation import sample_decision
 
     done = 0
     while True:
@@ -89,5 +90,6 @@ def approve_open_items(case) -> int:
         if not active:
             return done
         for sub in active:
-            services.act(subcase=sub, actor=officer_for(sub), action="approve", step=sub.step)
+            services.act(subcase=sub, actor=officer_for(sub), action="approve", step=sub.step,
+                         decision=sample_decision(sub))
             done += 1

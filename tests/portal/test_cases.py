@@ -177,7 +177,7 @@ def test_use_my_licence_for_a_licence_material(boss, draft):
     licence_services.authorise_issuer(licence_type=licence_type, department=issuer)
     from tongban.licences.documents import field_specs
 
-    data = {spec["name"]: "示例" for spec in field_specs(licence_type.fields)}
+    data = {spec["name"]: "1986-09-21" if spec["type"] == "date" else "示例" for spec in field_specs(licence_type.fields)}
     from datetime import date
 
     licence = licence_services.issue_licence(

@@ -216,7 +216,18 @@ class ActionIn(Schema):
     days: int | None = None
     procedure: str = ""
     materials: dict[str, str] = {}
+    decision: dict[str, str | int] = {}
     key: str | None = None
+
+
+class DecisionFieldOut(Schema):
+    name: str
+    label: str
+    type: str
+    required: bool
+    choices: list[str] = []
+    max_length: int | None = None
+    example: str | int | None = None
 
 
 class SubCaseOut(Schema):
@@ -624,8 +635,21 @@ def act(request, subcase_id: int, payload: ActionIn):
     key = payload.key or request.headers.get("Idempotency-Key") or None
     sub = services.act(subcase=_sub(request, subcase_id, SubcaseAction.HANDLE), actor=request.user, action=payload.action, step=payload.step,
                        reason=payload.reason, days=payload.days, procedure=payload.procedure,
-                       materials=payload.materials, key=key)
+                       materials=payload.materials, decision=payload.decision, key=key)
     return _subcase(SubCase.objects.select_related("case", "assignee").get(pk=sub.pk))
+
+
+@router.get("/subcases/{subcase_id}/decision-fields", response={200: list[DecisionFieldOut], 404: ProblemsOut},
+            auth=READ, summary="The fields the officer enters when approving at the decision step (from the result "
+                               "licence type's declared sources); `example` is a sample, never a default")
+def decision_fields(request, subcase_id: int):
+    return [_decision_field(s) for s in selectors.decision_fields(_sub(request, subcase_id))]
+
+
+def _decision_field(spec) -> dict:
+    return {"name": spec.name, "label": spec.decision.get("label", spec.label), "type": spec.decision.get("type", "string"),
+            "required": spec.required, "choices": list(spec.decision.get("choices") or []),
+            "max_length": spec.decision.get("max_length"), "example": spec.decision.get("example")}
 
 
 @router.post("/subcases/{subcase_id}/end-special", response={200: SubCaseOut, **ERRORS}, auth=WRITE)

@@ -187,3 +187,12 @@ def board(user, *, on: date | None = None) -> dict:
 
 def supervision_notices_for_department(user) -> list[SupervisionNotice]:
     return list(visible(user, "supervision-notice").select_related("subcase__case").order_by("-issued_at")[:100])
+
+
+def decision_fields(sub: SubCase) -> list:
+    """The fields the officer enters when approving this item at its decision step: the decision
+    sources its result licence type declares (tongban.licences.sources)."""
+    from tongban.licences.sources import decision_fields as declared
+
+    licence_type = sub.item_version.result_licence_type
+    return declared(licence_type.fields) if licence_type is not None else []

@@ -49,9 +49,24 @@ def clerk_for(case: Case) -> User:
     return User.objects.filter(region_id=case.intake_region_id, groups__name=Role.CLERK).order_by("pk").first()
 
 
-def drive(case: Case, *, accept_on: date, deny: set[str] = frozenset()) -> Case:
+def sample_decision(sub: SubCase, given: dict | None = None) -> dict:
+    """The simulated officer's input at the decision step: what the caller gave for this item, else the
+    `example` the catalogue documents on each decision field of the item's result licence type (the
+    sample an officer sees; issuance itself never falls back to it)."""
+    from .selectors import decision_fields
+
+    if not sub.workflow.step(sub.step).get("decision"):
+        return {}
+    given = given or {}
+    return {spec.name: given.get(spec.name, spec.decision.get("example")) for spec in decision_fields(sub)
+            if spec.name in given or "example" in spec.decision}
+
+
+def drive(case: Case, *, accept_on: date, deny: set[str] = frozenset(),
+          decisions: dict[str, dict] | None = None) -> Case:
     """Submit, accept on `accept_on`, then approve (or deny the keys in `deny`) every item as soon as it
-    starts, one step per working day, and deliver. Returns the finished case."""
+    starts, one step per working day, and deliver. At each decision step the simulated officer enters
+    `decisions[item key]` (else the catalogue's documented samples). Returns the finished case."""
     applicant = case.filed_by
     case = fill_form(case, applicant)
     hand_in_materials(case, applicant)
@@ -67,7 +82,8 @@ def drive(case: Case, *, accept_on: date, deny: set[str] = frozenset()) -> Case:
         for sub in active:
             officer = officer_for(sub)
             action = "deny" if sub.key in deny and sub.workflow.step(sub.step).get("decision") else "approve"
-            services.act(subcase=sub, actor=officer, action=action, step=sub.step, on=day,
+            decision = sample_decision(sub, (decisions or {}).get(sub.key)) if action == "approve" else {}
+            services.act(subcase=sub, actor=officer, action=action, step=sub.step, on=day, decision=decision,
                          reason="模拟：不符合条件" if action == "deny" else "")
     case.refresh_from_db()
     if case.status == Case.Status.READY:

@@ -24,6 +24,7 @@ from tongban.core.codes import (
     check_uscc,
 )
 from tongban.core.errors import Problem
+from tongban.licences.sources import APPLICANT_STANDARDS, check_declarations, field_sources
 
 FORMAT = "tongban.catalog/v1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "catalog-v1.schema.json"
@@ -162,8 +163,8 @@ def _collect_from_database(ctx: CheckContext) -> None:
         ctx.regions[code] = {"code": code, "name": name, "level": level, "parent": parent}
     for uscc, region in Department.objects.values_list("uscc", "region_id"):
         ctx.departments[uscc] = {"uscc": uscc, "region": region}
-    for code in LicenceType.objects.values_list("code", flat=True):
-        ctx.licence_types[code] = {"code": code}
+    for code, fields in LicenceType.objects.values_list("code", "fields"):
+        ctx.licence_types[code] = {"code": code, "fields": fields}
     for code, name, licence_type, data_resource in MaterialKind.objects.values_list(
             "code", "name", "licence_type__code", "data_resource"):
         ctx.materials[code] = {"code": code, "name": name, "licence_type": licence_type, "data_resource": data_resource}
@@ -208,8 +209,25 @@ def _check_references(doc: Document, ctx: CheckContext) -> list[Problem]:
         if len(code) == 21 and check_uscc(code[:18]):
             out.append(Problem(f"licence_types[{i}].code", "licence_type.uscc", f"证照类型代码前 18 位 {code[:18]} 不是有效的统一社会信用代码",
                                f"the first 18 characters {code[:18]} of the licence type code are not a valid USCC", file=doc.name))
+        for path, p in check_declarations(lt.get("fields")):
+            out.append(Problem(f"licence_types[{i}].fields{path}", p.rule, p.zh, p.en, file=doc.name))
     for i, it in enumerate(_dicts(d.get("items"))):
         out.extend(_check_item(doc, ctx, i, it))
+    return out
+
+
+def _check_form_sources(doc: Document, path: str, licence_type: dict, version: dict) -> list[Problem]:
+    """Every licence field taken from the form names a standard field this version's form has (or one
+    the applicant's own record answers): otherwise approval could never sign the licence."""
+    standards = {f.get("standard") for f in _dicts(version.get("form"))} | set(APPLICANT_STANDARDS)
+    out = []
+    for spec in field_sources(licence_type.get("fields") or []):
+        if spec.kind == "form" and spec.required and not any(name in standards for name in spec.ref):
+            out.append(Problem(path, "licence_field.form_missing",
+                               f"结果证照“{licence_type.get('name', licence_type.get('code'))}”的字段“{spec.name}”取自申请表"
+                               f"“{'/'.join(spec.ref)}”，但本事项的申请表没有该标准字段",
+                               f"the result licence's field {spec.name} comes from the form's {'/'.join(spec.ref)}, "
+                               "which this item's form does not have", file=doc.name))
     return out
 
 
@@ -253,6 +271,8 @@ def _check_item(doc: Document, ctx: CheckContext, i: int, it: dict) -> list[Prob
         if result_type and result_type not in ctx.licence_types:
             out.append(Problem(f"{vpath}.result.licence_type", "reference.licence_type", f"结果证照类型 {result_type} 未定义",
                                f"result licence type {result_type} is not defined", file=doc.name))
+        elif result_type:
+            out.extend(_check_form_sources(doc, f"{vpath}.result.licence_type", ctx.licence_types[result_type], v))
         for code in ((v.get("cross_region") or {}).get("regions") or []) if isinstance(v.get("cross_region"), dict) else []:
             if str(code) not in ctx.regions and check_region_code(str(code)):
                 out.append(Problem(f"{vpath}.cross_region.regions", "reference.region", f"通办区域 {code} 不是有效的区划代码",

@@ -460,8 +460,22 @@ def task_page(request: HttpRequest, subcase_id: int, *, problems=None, conflict=
         "procedures": SPECIAL_PROCEDURES.items(), "key": uuid.uuid4().hex, "due": _soon(timezone.localdate(),
                                                                                          sub.department.region_id),
         "mine": sub.assignee_id == officer.pk, "notices": list(case.notices.filter(subcase=sub)),
+        "decision_fields": _decision_inputs(request, sub, step),
     }, problems, conflict, posted)
     return render(request, "console/task.html", context, status=status)
+
+
+def _decision_inputs(request: HttpRequest, sub: SubCase, step: dict | None) -> list[dict]:
+    """The decision fields of the item's result licence, for the approve form at the decision step
+    (with what the officer typed, when the page comes back with errors)."""
+    if not step or not step.get("decision"):
+        return []
+    return [{"name": spec.name, "input": f"decision-{spec.name}", "error_field": f"decision.{spec.name}",
+             "label": spec.decision.get("label", spec.label), "type": spec.decision.get("type", "string"),
+             "choices": spec.decision.get("choices") or [], "required": spec.required,
+             "example": spec.decision.get("example", ""), "value": request.POST.get(f"decision-{spec.name}", "")
+             if request.method == "POST" else ""}
+            for spec in selectors.decision_fields(sub)]
 
 
 def task(request: HttpRequest, subcase_id: int) -> HttpResponse:
@@ -489,7 +503,9 @@ def task_action(request: HttpRequest, subcase_id: int, action: str) -> HttpRespo
                 subcase=sub, actor=officer, action=action, step=_text(request, "step"), reason=_text(request, "reason"),
                 key=_text(request, "key") or None, procedure=_text(request, "procedure"),
                 days=int(days) if days.lstrip("-").isdigit() else (days or None),
-                materials={c: _text(request, f"what-{c}") for c in codes})
+                materials={c: _text(request, f"what-{c}") for c in codes},
+                decision={spec.name: _text(request, f"decision-{spec.name}") for spec in selectors.decision_fields(sub)}
+                if action == "approve" and sub.step and sub.workflow.step(sub.step).get("decision") else None)
         done = {"approve": _("已通过本环节"), "deny": _("已作出不予许可决定"), "return": _("已退回补正，计时暂停"),
                 "special": _("已进入特别程序，计时暂停"), "extend": _("延期申请已提交，待效能监督审批")}[action]
     elif action == "end-special":

@@ -35,7 +35,7 @@ from ._common import (
     today,
     trail,
 )
-from .results import record_licence_use
+from .results import licence_contents, produce_result, record_licence_use
 
 SPECIAL_PROCEDURES = {"hearing": "听证", "testing": "检验检测", "inspection": "现场核查", "expert": "专家评审",
                       "quarantine": "检疫", "appraisal": "鉴定"}
@@ -237,9 +237,10 @@ def claim(*, subcase: SubCase, actor, on: date | None = None) -> SubCase:
 
 def act(*, subcase: SubCase, actor, action: str, step: str, reason: str = "", key: str | None = None,
         days: int | None = None, procedure: str = "", materials: dict[str, str] | None = None,
-        on: date | None = None) -> SubCase:
+        decision: dict | None = None, on: date | None = None) -> SubCase:
     """One workflow action on a sub-case at the step the officer saw:
-    approve | deny (reason) | return (补正: reason, materials {code: what is wrong}) |
+    approve (at the decision step: `decision`, the fields the result licence takes from the officer) |
+    deny (reason) | return (补正: reason, materials {code: what is wrong}) |
     special (procedure, reason) | extend (days, reason: a request a supervisor decides).
     A repeated `key` returns the sub-case as the first request left it, without acting again."""
     replay = _replayed(key)
@@ -248,7 +249,7 @@ def act(*, subcase: SubCase, actor, action: str, step: str, reason: str = "", ke
     try:
         with transaction.atomic():
             return _act(subcase=subcase, actor=actor, action=action, step=step, reason=reason, key=key, days=days,
-                        procedure=procedure, materials=materials or {}, on=today(on))
+                        procedure=procedure, materials=materials or {}, decision=decision or {}, on=today(on))
     except IntegrityError:
         replay = _replayed(key)  # the same key won a race a moment ago
         if replay is None:
@@ -262,7 +263,7 @@ def _check_replay(replay: Action, subcase: SubCase, action: str) -> SubCase:
     return SubCase.objects.get(pk=subcase.pk)
 
 
-def _act(*, subcase, actor, action, step, reason, key, days, procedure, materials, on) -> SubCase:
+def _act(*, subcase, actor, action, step, reason, key, days, procedure, materials, decision, on) -> SubCase:
     sub = lock_subcase(subcase)
     replay = _replayed(key)  # the same request may have acted while we waited for the lock
     if replay is not None:
@@ -289,8 +290,11 @@ def _act(*, subcase, actor, action, step, reason, key, days, procedure, material
     status_from, step_from = sub.status, sub.step
     sub.assignee = sub.assignee or actor
     handler = {"approve": _approve, "deny": _deny, "return": _return, "special": _special, "extend": _extend}[action]
+    if decision and not (action == "approve" and current.get("decision")):
+        raise InvalidInput(Problem("decision", "decision.not_expected", "决定字段只在决定环节准予许可时填写",
+                                   "decision fields are taken only when approving at the decision step"))
     reason = handler(sub, case, actor, current, on=on, reason=reason, days=days, procedure=procedure,
-                     materials=materials) or reason
+                     materials=materials, decision=decision) or reason
     sub.revision += 1
     sub.save()
     Action.objects.create(case=case, subcase=sub, key=key or None, action=action, actor=actor, role=role,
@@ -304,9 +308,9 @@ def _act(*, subcase, actor, action, step, reason, key, days, procedure, material
     return sub
 
 
-def _approve(sub: SubCase, case: Case, actor, current: dict, *, on: date, **_) -> str:
+def _approve(sub: SubCase, case: Case, actor, current: dict, *, on: date, decision: dict, **_) -> str:
     if current.get("decision"):
-        _decide(sub, case, actor, on)
+        _decide(sub, case, actor, on, licence_contents(case, sub, decision, on))
     following = workflows.next_step(sub.workflow, current["code"])
     while following is not None and following.get("auto"):
         following = workflows.next_step(sub.workflow, following["code"])  # performed by the platform now
@@ -319,12 +323,11 @@ def _approve(sub: SubCase, case: Case, actor, current: dict, *, on: date, **_) -
     return ""
 
 
-def _decide(sub: SubCase, case: Case, actor, on: date) -> None:
-    """Approval of the decision step: the result is produced (a signed licence where the item has one)."""
-    from .results import produce_result
-
+def _decide(sub: SubCase, case: Case, actor, on: date, data: dict | None) -> None:
+    """Approval of the decision step: the result is produced (a signed licence where the item has one,
+    its data checked complete before anything is written)."""
     sub.decided_on = on
-    sub.result_licence = produce_result(sub, case, actor, on)
+    sub.result_licence = produce_result(sub, case, actor, on, data)
     rows = [("事项", sub.item_version.name), ("决定", "准予许可"), ("决定日期", f"{on:%Y年%m月%d日}")]
     if sub.result_licence is not None:
         rows.append(("电子证照标识", sub.result_licence.identifier))

@@ -3,7 +3,8 @@
 Drives N cases end to end through the real services with the demo staff: the applicant (the region's
 demo entrepreneur, or its demo citizen for personal bundles) starts, fills, hands in and submits; the
 window clerk accepts on --accept-on; each department's demo officer approves every step, one working
-day per step; results are delivered. With --json and one case, prints the case's timeline.
+day per step, entering at each decision step the --decide input (else the sample values the
+catalogue documents for the result licence's decision fields); results are delivered. With --json and one case, prints the case's timeline.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--accept-on", type=date.fromisoformat, default=None, help="acceptance date (default today)")
         parser.add_argument("--cases", type=int, default=1)
         parser.add_argument("--deny", default="", help="comma-separated item keys whose decision is a denial")
+        parser.add_argument("--decide", default="{}",
+                            help='the simulated officers\' decision input per item key as JSON, e.g. '
+                                 '{"company-registration": {"类型": "股份有限公司"}}; fields not given take the '
+                                 "sample the catalogue documents for them")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
@@ -40,6 +45,12 @@ class Command(BaseCommand):
             raise CommandError(f"--answers: 不是有效的 JSON / not valid JSON: {exc}") from None
         if not isinstance(answers, dict):
             raise CommandError("--answers: 应为 JSON 对象 / must be a JSON object")
+        try:
+            decisions = json.loads(o["decide"])
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--decide: 不是有效的 JSON / not valid JSON: {exc}") from None
+        if not isinstance(decisions, dict) or not all(isinstance(v, dict) for v in decisions.values()):
+            raise CommandError("--decide: 应为 {事项键: {字段: 值}} / must be {item key: {field: value}}")
         if o["cases"] < 1:
             raise CommandError("--cases: 至少 1 / at least 1")
         region = Region.objects.filter(code=o["region"]).first()
@@ -55,7 +66,7 @@ class Command(BaseCommand):
                 case = services.start_case(actor=applicant, region_code=region.code, bundle_code=bundle.code,
                                            answers=answers, enterprise_uscc=enterprise.uscc if enterprise else "",
                                            on=accept_on)
-                cases.append(simulation.drive(case, accept_on=accept_on, deny=deny))
+                cases.append(simulation.drive(case, accept_on=accept_on, deny=deny, decisions=decisions))
             except (InvalidInput, Conflict, NotFound) as exc:
                 raise CommandError(str(exc)) from None
         elapsed = time.perf_counter() - started
