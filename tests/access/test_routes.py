@@ -121,6 +121,7 @@ def _routes() -> dict[str, list[Route]]:
         "api/v1/cases/<number>/files/<file_id>": [Route("DELETE", f"/api/v1/cases/{case}/files/{{file}}")],
         "api/v1/files/<file_id>": [Route("GET", "/api/v1/files/{file}")],
         "api/v1/notices/<notice_id>/pdf": [Route("GET", "/api/v1/notices/{notice}/pdf")],
+        "api/v1/notices/<notice_id>/signed": [Route("GET", "/api/v1/notices/{notice}/signed")],
         **{f"api/v1/subcases/<subcase_id>/{tail}": [Route(method, f"/api/v1/subcases/{{subcase}}/{tail}", data)]
            for tail, method, data in (("claim", "POST", {}), ("end-special", "POST", {"reason": "x"}),
                                       ("withdraw", "POST", {"reason": "x"}), ("ledger", "GET", None),

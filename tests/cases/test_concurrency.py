@@ -140,3 +140,29 @@ def test_case_numbers_reserved_concurrently_are_unique():
     drawn = [n for r in results for n in r[1]]
     assert len(drawn) == len(set(drawn)) == 30
     assert sorted(drawn) == [f"430100-20261201-{n:05d}" for n in range(1, 31)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks under real concurrency: PostgreSQL only")
+def test_notice_numbers_issued_concurrently_are_unique_and_gap_free():
+    from django.db import transaction
+
+    from tongban.cases.models import Case, Notice
+    from tongban.cases.services._common import issue_notice
+
+    case = accepted_restaurant()
+    before = Notice.objects.filter(case=case).count()
+
+    def issue_three():
+        numbers_drawn = []
+        for n in range(3):
+            with transaction.atomic():
+                fresh = Case.objects.get(pk=case.pk)
+                numbers_drawn.append(issue_notice(fresh, "special", title="特别程序告知书", paragraphs=[f"第 {n} 份"],
+                                                  issuer="测试", on=D(2026, 9, 29)).number)
+        return numbers_drawn
+
+    results = run_together(issue_three, issue_three)
+    assert all(r[0] == "ok" for r in results), results
+    drawn = [n for r in results for n in r[1]]
+    assert len(set(drawn)) == 6
+    assert sorted(int(n[-2:]) for n in drawn) == list(range(before + 1, before + 7))

@@ -20,7 +20,8 @@ def issue_business_licence(username: str = "changsha-boss") -> Licence:
     licence_type = LicenceType.objects.filter(name="营业执照").order_by("pk").first()
     issuer = Department.objects.get(region_id=enterprise.region_id, kind=Department.Kind.MARKET_REGULATION)
     licence_services.authorise_issuer(licence_type=licence_type, department=issuer)
-    data = {spec["name"]: f"{spec['label']}（示例）" for spec in field_specs(licence_type.fields)}
+    data = {spec["name"]: "2026-01-01" if spec["type"] == "date" else f"{spec['label']}（示例）"
+            for spec in field_specs(licence_type.fields)}
     return licence_services.issue_licence(
         licence_type=licence_type, issuer=issuer, holder_code_type="001", holder_code=enterprise.uscc,
         holder_name=enterprise.name, data=data, valid_from=date(2026, 1, 1), source_ref="DEMO-PORTAL-1")

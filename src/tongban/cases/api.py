@@ -330,6 +330,13 @@ class NoticeVerifyOut(Schema):
     issuer: str | None = None
     case: str | None = None
     digest: str | None = None
+    signed: bool | None = None
+    signature: str | None = None
+    signature_en: str | None = None
+    alg: str | None = None
+    kid: str | None = None
+    issuer_department: str | None = None
+    issuer_uscc: str | None = None
 
 
 # --- rendering -----------------------------------------------------------------------------------------
@@ -587,6 +594,16 @@ def notice_pdf(request, notice_id: int):
     response = HttpResponse(notices.render_pdf(notice, request), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{notice.number}.pdf"'
     return response
+
+
+@router.get("/notices/{notice_id}/signed", response={200: dict, 404: ProblemsOut}, auth=READ,
+            summary="A notice as its signed JSON document (payload + proof), to keep or verify offline with "
+                    "`tongban notice verify FILE --trust BUNDLE`; 404 for a notice issued before signing")
+def notice_signed(request, notice_id: int):
+    document = notices.signed_document(fetch(request.user, "notice", pk=notice_id))
+    if document is None:
+        raise NotFound("notice")
+    return document
 
 
 @router.get("/notices/verify/{token}", response={200: NoticeVerifyOut}, auth=None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -421,13 +422,21 @@ class Notice(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     number = models.CharField(max_length=40, unique=True)
     issued_on = models.DateField()
-    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_at = models.DateTimeField(default=timezone.now)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+")
     issuer_name = models.CharField(max_length=128)
     content = models.JSONField()
     digest = models.CharField(max_length=64)
     token = models.CharField(max_length=32, unique=True)
+    # Signed like a licence by the issuing department's key (tongban.cases.notices). Notices issued before
+    # signing existed keep an empty signature: the verification page says they are unsigned.
+    signer = models.ForeignKey("regions.Department", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    payload = models.TextField(blank=True, default="", editable=False)
+    signing_key = models.ForeignKey("licences.SigningKey", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", editable=False)
+    signature = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -435,6 +444,20 @@ class Notice(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
 
+    @property
+    def signed(self) -> bool:
+        return bool(self.signature)
+
+
+class NoticeCounter(models.Model):
+    """The last notice sequence number of a case, row-locked when a notice is numbered: numbers are
+    unique and without gaps however many officers and clerks issue notices at once."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.last}"
 
 
 class Message(models.Model):

@@ -3,8 +3,6 @@ access re-check (`require_case` / `require_subcase` from ..access: the same pred
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from datetime import date
 
@@ -15,6 +13,7 @@ from tongban.audit.services import append_entry
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from tongban.core.system import is_system
 
+from .. import notices
 from ..access import CaseAction, require_case, require_subcase  # noqa: F401 - the services' re-check
 from ..models import Case, Message, Notice, SubCase
 
@@ -73,22 +72,19 @@ def tell(case: Case, kind: str, text: str) -> Message:
     return Message.objects.create(case=case, kind=kind, text=text)
 
 
-_NOTICE_CODES = {"one_time": "BZ", "acceptance": "SL", "refusal": "BSL", "correction": "BZ", "special": "TB",
-                 "extension": "YC", "decision": "JD", "cancellation": "ZZ", "withdrawal": "CH", "delivery": "CJ"}
-
-
 def issue_notice(case: Case, kind: str, *, title: str, paragraphs: list[str], rows: list[tuple[str, str]] | None = None,
                  issuer: str, on: date, actor=None, subcase: SubCase | None = None) -> Notice:
-    """A written notice with frozen content; its token leads to the public verification page."""
-    seq = Notice.objects.filter(case=case).count() + 1
+    """A written notice with frozen content, numbered by the case's counter and signed by the issuing
+    department's key; its token leads to the public verification page."""
+    signer = notices.signer_for(case, subcase)
     content = {"title": title, "recipient": case.applicant_name, "case": case.number, "case_title": case.title,
                "paragraphs": paragraphs, "rows": [list(r) for r in (rows or [])], "issuer": issuer,
                "issued_on": on.isoformat()}
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return Notice.objects.create(
-        case=case, subcase=subcase, kind=kind, number=f"{case.number}-{_NOTICE_CODES[kind]}{seq:02d}",
-        issued_on=on, issued_by=actor, issuer_name=issuer, content=content,
-        digest=hashlib.sha256(canonical.encode()).hexdigest(), token=secrets.token_urlsafe(18)[:24])
+    notice = Notice(case=case, subcase=subcase, kind=kind, number=notices.next_number(case, kind), issued_on=on,
+                    issued_by=actor, issuer_name=issuer, content=content, token=secrets.token_urlsafe(18)[:24])
+    notices.sign(notice, signer)
+    notice.save()
+    return notice
 
 
 def lock_case(case: Case | int) -> Case:

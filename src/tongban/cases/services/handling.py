@@ -21,6 +21,7 @@ from tongban.core.errors import Conflict, InvalidInput, Problem
 from .. import deadlines, workflows
 from ..access import ExtensionAction, SubcaseAction
 from ..models import Action, Case, CaseMaterial, DeadlineEntry, ExtensionRequest, SubCase
+from ..notices import clause, sentence
 from ._common import (
     REMEDY,
     CaseAction,
@@ -182,13 +183,14 @@ def _cancel_dependants(case: Case, cause: SubCase, on: date, actor) -> list[SubC
                 changed = True
                 sub = lock_subcase(sub)
                 before = snapshot(sub)
-                reason = f"前置事项“{cause.item_version.name}”{cause.get_status_display()}，本事项无法继续办理"
+                cause_text = f"前置事项“{cause.item_version.name}”{cause.get_status_display()}"
+                reason = f"{cause_text}，本事项无法继续办理"
                 _finish(sub, SubCase.Status.CANCELLED, on, reason)
                 sub.revision += 1
                 sub.save()
                 issue_notice(case, "cancellation", subcase=sub, title="事项终止告知书", issuer=sub.department.name, on=on,
                              actor=actor, paragraphs=[f"{case.applicant_name}：",
-                                                      f"办件 {case.number} 中的“{sub.item_version.name}”因{reason[:-9]}，"
+                                                      f"办件 {case.number} 中的“{sub.item_version.name}”因{cause_text}，"
                                                       "依法终止办理。其他不受影响的事项继续办理。"])
                 trail("subcase_cancelled", case, subcase=sub, actor=actor, reason=reason, before=before,
                       after=snapshot(sub))
@@ -342,7 +344,7 @@ def _deny(sub: SubCase, case: Case, actor, current: dict, *, on: date, reason: s
     _finish(sub, SubCase.Status.DENIED, on, reason)
     issue_notice(case, "decision", subcase=sub, title="不予行政许可决定书", issuer=sub.department.name, on=on, actor=actor,
                  paragraphs=[f"{case.applicant_name}：", f"你（单位）在办件 {case.number} 中申请的“{sub.item_version.name}”，"
-                             f"经审查，决定不予许可。理由：{reason}", REMEDY])
+                             f"经审查，决定不予许可。理由：{sentence(reason)}", REMEDY])
     tell(case, "denied", f"“{sub.item_version.name}”不予许可：{reason}")
     return reason
 
@@ -363,9 +365,9 @@ def _return(sub: SubCase, case: Case, actor, current: dict, *, on: date, reason:
         row.status, row.defect = CaseMaterial.Status.DEFECTIVE, text
         row.save(update_fields=["status", "defect", "updated_at"])
     _pause(sub, SubCase.Hold.CORRECTION, on, reason, actor)
-    lines = [f"{rows[c].name}：{t}" for c, t in problems.items()]
+    lines = [f"{rows[c].name}：{sentence(t)}" for c, t in problems.items()]
     issue_notice(case, "correction", subcase=sub, title="补正材料通知书", issuer=sub.department.name, on=on, actor=actor,
-                 paragraphs=[f"{case.applicant_name}：", f"办件 {case.number} 中的“{sub.item_version.name}”需要补正：{reason}",
+                 paragraphs=[f"{case.applicant_name}：", f"办件 {case.number} 中的“{sub.item_version.name}”需要补正：{sentence(reason)}",
                              *lines, "补正期间不计入办理时限。请补正后提交，由原承办人继续审查。"])
     tell(case, "correction", f"“{sub.item_version.name}”需要补正：{reason}")
     return reason
@@ -382,7 +384,7 @@ def _special(sub: SubCase, case: Case, actor, current: dict, *, on: date, reason
     _pause(sub, SubCase.Hold.SPECIAL, on, f"{name}：{reason}", actor)
     issue_notice(case, "special", subcase=sub, title="特别程序告知书", issuer=sub.department.name, on=on, actor=actor,
                  paragraphs=[f"{case.applicant_name}：", f"办件 {case.number} 中的“{sub.item_version.name}”需要进行{name}。"
-                             f"事由：{reason}", "依据《中华人民共和国行政许可法》第四十五条，所需时间不计算在办理期限内。"])
+                             f"事由：{sentence(reason)}", "依据《中华人民共和国行政许可法》第四十五条，所需时间不计算在办理期限内。"])
     tell(case, "special", f"“{sub.item_version.name}”进入{name}程序，期间不计时。")
     return f"{name}：{reason}"
 
@@ -431,7 +433,7 @@ def decide_extension(*, request: ExtensionRequest, actor, approve: bool, reason:
         sub.save()
         issue_notice(sub.case, "extension", subcase=sub, title="延长办理期限告知书", issuer=sub.department.name, on=on,
                      actor=actor, paragraphs=[f"{sub.case.applicant_name}：",
-                                              f"办件 {sub.case.number} 中的“{sub.item_version.name}”因{request.reason}，"
+                                              f"办件 {sub.case.number} 中的“{sub.item_version.name}”因{clause(request.reason)}，"
                                               f"经批准延长 {request.days} 个工作日，法定办结日期调整为 {sub.statutory_due:%Y年%m月%d日}。"])
         tell(sub.case, "extension", f"“{sub.item_version.name}”办理期限延长 {request.days} 个工作日。")
     trail("extension_" + request.status, sub.case, subcase=sub, actor=actor, reason=reason or request.reason,
@@ -574,7 +576,7 @@ def withdraw_case(*, case: Case, actor, reason: str, on: date | None = None) -> 
     if before["status"] != Case.Status.DRAFT:
         issue_notice(case, "withdrawal", title="撤回申请确认书", issuer=f"{case.intake_region.name}政务服务中心", on=on,
                      actor=actor, paragraphs=[f"{case.applicant_name}：",
-                                              f"你（单位）于 {on:%Y年%m月%d日} 撤回办件 {case.number}（{case.title}）。理由：{reason}"])
+                                              f"你（单位）于 {on:%Y年%m月%d日} 撤回办件 {case.number}（{case.title}）。理由：{sentence(reason)}"])
     trail("withdrawn", case, actor=actor, reason=reason, before=before, after=snapshot(case))
     return case
 

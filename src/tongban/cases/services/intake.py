@@ -28,6 +28,7 @@ from tongban.workdays.calendar import add_workdays
 
 from .. import numbers, workflows
 from ..models import Case, CaseMaterial, MaterialFile, SubCase
+from ..notices import sentence
 from ._common import (
     REMEDY,
     CaseAction,
@@ -520,7 +521,7 @@ def issue_one_time_notice(*, case: Case, actor, defects: dict[str, str] | None =
     notice = issue_notice(case, "one_time", title="一次性告知书", issuer=_issuer_name(case, actor), on=on, actor=actor,
                           paragraphs=[f"{case.applicant_name}：", f"你（单位）提交的“{case.title}”申请（编号 {case.number}）"
                                       "经审查，申请材料不齐全或者不符合法定形式，现一次性告知需要补正的全部内容如下：",
-                                      *[f"{n}. {line}" for n, line in enumerate(lines, start=1)],
+                                      *[f"{n}. {sentence(line)}" for n, line in enumerate(lines, start=1)],
                                       "请补正后重新提交。补正材料齐全、符合法定形式后予以受理。"])
     tell(case, "one_time_notice", f"您的申请 {case.number} 需要补正 {len(lines)} 项内容，详见一次性告知书 {notice.number}。")
     trail("one_time_notice", case, actor=actor, reason="; ".join(lines), after={"notice": notice.number,
@@ -547,7 +548,7 @@ def refuse_case(*, case: Case, actor, reason: str, on: date | None = None):
     case.subcases.update(status=SubCase.Status.CANCELLED, finished_on=on, outcome_reason=reason)
     notice = issue_notice(case, "refusal", title="不予受理通知书", issuer=_issuer_name(case, actor), on=on, actor=actor,
                           paragraphs=[f"{case.applicant_name}：", f"你（单位）提交的“{case.title}”申请（编号 {case.number}），"
-                                      f"经审查，决定不予受理。理由：{reason}", REMEDY])
+                                      f"经审查，决定不予受理。理由：{sentence(reason)}", REMEDY])
     tell(case, "refusal", f"您的申请 {case.number} 不予受理，理由：{reason}")
     trail("refused", case, actor=actor, reason=reason, before=before, after={**snapshot(case), "notice": notice.number})
     return notice
