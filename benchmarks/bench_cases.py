@@ -157,13 +157,16 @@ def _approvals(runs: int, *, count_queries: bool = False) -> tuple[dict[str, lis
             sub = _next_active()
         officer = officers.get(sub.department_id) or officers.setdefault(sub.department_id, simulation.officer_for(sub))
         kind = "decision" if sub.workflow.step(sub.step).get("decision") else "routine"
+        decision = simulation.sample_decision(sub)  # the simulated officer's input at the decision step
         if count_queries:
             with QueryCounter() as q:
-                services.act(subcase=sub, actor=officer, action="approve", step=sub.step, on=ACCEPT_ON)
+                services.act(subcase=sub, actor=officer, action="approve", step=sub.step, on=ACCEPT_ON,
+                             decision=decision)
             queries[kind].append(len(q))
         else:
             start = time.perf_counter()
-            services.act(subcase=sub, actor=officer, action="approve", step=sub.step, on=ACCEPT_ON)
+            services.act(subcase=sub, actor=officer, action="approve", step=sub.step, on=ACCEPT_ON,
+                         decision=decision)
             times[kind].append(time.perf_counter() - start)
     return times, queries
 

@@ -176,3 +176,16 @@ def test_notices_issued_before_signing_are_shown_as_unsigned():
     assert "未加签名" in page
     with pytest.raises(CommandError):
         call_command("notice", "export", notice.number)
+
+
+def test_a_department_with_an_sm2_key_signs_its_notices_with_sm2():
+    from tongban.regions.models import Department
+
+    market = Department.objects.get(region_id="421200", kind="market_regulation")  # 咸宁: SM2/SM3 in the demo
+    case = accepted_restaurant()
+    notice = Notice(case=case, kind="decision", number=f"{case.number}-JD99", issued_on=D(2026, 9, 30),
+                    issuer_name=market.name, token="sm2-test-token",
+                    content={"title": "准予行政许可决定书", "case": case.number, "paragraphs": ["测试。"], "rows": []})
+    notices.sign(notice, market)
+    answer = notices.verify_document(notices.signed_document(notice))
+    assert answer["valid"] and answer["alg"] == "SM2-SM3", answer
