@@ -14,6 +14,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tongban.api.auth import api_auth, require_scope
+from tongban.core.errors import NotFound
 
 from . import notices, selectors, services
 from .access import (
@@ -600,7 +601,7 @@ def notice_pdf(request, notice_id: int):
             summary="A notice as its signed JSON document (payload + proof), to keep or verify offline with "
                     "`tongban notice verify FILE --trust BUNDLE`; 404 for a notice issued before signing")
 def notice_signed(request, notice_id: int):
-    document = notices.signed_document(fetch(request.user, "notice", pk=notice_id))
+    document = notices.signed_document(access_notice_for(request.user, notice_id))
     if document is None:
         raise NotFound("notice")
     return document
