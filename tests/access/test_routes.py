@@ -78,6 +78,10 @@ PAGES = {
     "": "read", "search": "read", "care/": "the user's display mode (session only)", "kiosk/": "kiosk mode (session)",
     "kiosk/exit/": "kiosk mode (session)", "kiosk/sign-out/": "sign-out", "my/licences/": "read",
     "my/data-log/": "read", "my/cases/": "read",
+    "federation/v1/messages": "node-to-node: each message a signed envelope from a registered peer (inbox.check)",
+    "federation/v1/pull": "node-to-node: a signed pull request from a registered peer (pull.serve)",
+    "federation/v1/probe": "node-to-node: a signed probe, verified like a message, nothing stored",
+    "federation/v1/descriptor": "public: this node's signed descriptor",
 }
 
 # The forms behind one route with an action slug: each is a state change with its own rule.
