@@ -64,7 +64,9 @@ class LocalFederation:
     def __init__(self, *, base_dir: Path | None = None, database_url: str = "", nodes: list[NodeSpec] | None = None,
                  demo_data: bool = True, periodic: bool = True, extra_env: dict | None = None,
                  db_prefix: str = "tongban_fed", template_prefix: str = ""):
-        self.base_dir = Path(base_dir or Path(settings.VAR_DIR) / "federation").resolve()
+        # Not under VAR_DIR: a shell that acts as one node (its TONGBAN_VAR_DIR) still finds the federation.
+        default = os.environ.get("TONGBAN_FED_DEMO_DIR") or Path(settings.PROJECT_DIR) / "var" / "federation"
+        self.base_dir = Path(base_dir or default).resolve()
         self.database_url = database_url.rstrip("/")
         self.nodes = {n.code: n for n in (nodes or DEMO_NODES)}
         self.demo_data = demo_data
