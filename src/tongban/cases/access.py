@@ -304,7 +304,10 @@ def handling_role(user, sub: SubCase, step: dict | None = None) -> Role:
     """The role the user acts in at `step` (default: the current one): staff of the handling department
     with a role the step allows, or a supervisor of the department's region where the step allows it."""
     if step is None:
-        step = sub.workflow.step(sub.step) if sub.step else {"roles": [Role.OFFICER], "name": ""}
+        # A finished item has no current step: whoever could act at some step of it (an officer of the
+        # department, or a supervisor where steps allow one) is told the state, not refused a role.
+        step = (sub.workflow.step(sub.step) if sub.step
+                else {"roles": sorted({r for s in sub.workflow.steps() for r in s.get("roles", [])}), "name": ""})
     roles = {Role(r) for r in step.get("roles", [])}
     if _kind(user) == STAFF:
         if user.department_id == sub.department_id:
