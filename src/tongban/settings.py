@@ -33,6 +33,13 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (TONGBAN_PROFILE=production)")
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
 
+# Demo content and routes (the home page's demo accounts, /rp-demo/, `tongban demo load`): on by default
+# in development, off in production unless TONGBAN_DEMO=1 says this production-like site is a demo.
+TONGBAN_DEMO = _env_bool("TONGBAN_DEMO", not PRODUCTION)
+# The region the portal offers when neither the request nor the applicant names one (a node's own
+# region in production; the demo's 长沙市 in development).
+TONGBAN_DEFAULT_REGION = os.environ.get("TONGBAN_DEFAULT_REGION", "" if PRODUCTION else "430100").strip()
+
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -45,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the Swagger UI assets it ships (static files) instead of loading them from a CDN
     "django_tasks",
     "django_tasks_db",
     "django_otp",
@@ -68,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tongban.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tongban.portal.middleware.PreferredLanguageMiddleware",  # zh-hans unless the user picked a language
@@ -193,7 +202,8 @@ from tongban.accounts.keys import load_or_create_oidc_key  # noqa: E402
 
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": load_or_create_oidc_key(VAR_DIR, os.environ.get("TONGBAN_OIDC_KEY")),
+    "OIDC_RSA_PRIVATE_KEY": load_or_create_oidc_key(VAR_DIR, os.environ.get("TONGBAN_OIDC_KEY"),
+                                                    production=PRODUCTION),
     "OIDC_ISS_ENDPOINT": os.environ.get("TONGBAN_OIDC_ISSUER", ""),
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
@@ -223,6 +233,22 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a mod
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+
+# Content-Security-Policy on every response (tongban.core.csp): scripts and styles only from this site,
+# no inline script, no eval (htmx runs with allowEval off). TONGBAN_CSP_REPORT_ONLY=1 sends it as
+# Content-Security-Policy-Report-Only instead (to try a change of policy on a live site).
+TONGBAN_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+TONGBAN_CSP_REPORT_ONLY = _env_bool("TONGBAN_CSP_REPORT_ONLY", False)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

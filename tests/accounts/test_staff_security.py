@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django_otp.oath import totp
@@ -112,6 +113,7 @@ def test_production_profile_cannot_skip_otp(monkeypatch):
     monkeypatch.setenv("TONGBAN_PROFILE", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 50)
     monkeypatch.setenv("TONGBAN_DEMO_SKIP_OTP", "true")
+    monkeypatch.setenv("TONGBAN_OIDC_KEY", django_settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
     try:
         reloaded = importlib.reload(module)
         assert reloaded.TONGBAN_DEMO_SKIP_OTP is False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
@@ -35,7 +36,6 @@ from tongban.licences import selectors as licence_selectors
 from . import modes
 from .my import signed_in
 
-DEFAULT_REGION = "430100"
 LIST_PAGE_SIZE = 20
 EDITABLE = (Case.Status.DRAFT, Case.Status.CORRECTION)
 CLOSED = (Case.Status.DELIVERED, Case.Status.REFUSED, Case.Status.WITHDRAWN)
@@ -144,7 +144,7 @@ def _start(request, **kwargs):
 @require_POST
 def apply_bundle(request, code: str):
     """开始申请: a draft for the bundle with the answers and region shown on the bundle page."""
-    region = (request.POST.get("region") or DEFAULT_REGION).strip()
+    region = (request.POST.get("region") or settings.TONGBAN_DEFAULT_REGION).strip()
     try:
         version = bundle_selectors.bundle_version_in_force(code, region)
     except InvalidInput as exc:
@@ -157,7 +157,7 @@ def apply_bundle(request, code: str):
 @require_POST
 def apply_item(request, code: str):
     """A single item (from the search results), in the posted region or the applicant's own."""
-    region = (request.POST.get("region") or getattr(request.user, "region_id", None) or DEFAULT_REGION).strip()
+    region = (request.POST.get("region") or getattr(request.user, "region_id", None) or settings.TONGBAN_DEFAULT_REGION).strip()
     return _start(request, region_code=region, item_code=code)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,10 +19,10 @@ from tongban.bundles import selectors as bundle_selectors
 from tongban.catalog import selectors as catalog_selectors
 from tongban.core import demo
 from tongban.core.errors import InvalidInput, Problem
+from tongban.core.profile import demo_enabled
 
 from . import cases, guidance, modes
 
-DEFAULT_REGION = "430100"
 SEARCH_LIMIT = 20
 SOURCE_LABELS = {
     "produced": _("由前一环节办结后产生，无需提交"),
@@ -44,8 +45,10 @@ def home(request):
         "regions": _regions(),
         "personal": [b for b in bundles if b.theme == "personal"],
         "enterprise": [b for b in bundles if b.theme == "enterprise"],
-        "demo_accounts": demo.demo_accounts(),
-        "demo_password": demo.DEMO_PASSWORD,
+        # The demo accounts and their shared password only where the demo is on (never in production).
+        "show_demo": demo_enabled(),
+        "demo_accounts": demo.demo_accounts() if demo_enabled() else [],
+        "demo_password": demo.DEMO_PASSWORD if demo_enabled() else "",
     })
 
 
@@ -78,7 +81,7 @@ def _region_of(request) -> str:
     user = request.user
     if user.is_authenticated and getattr(user, "region_id", None):
         return user.region_id
-    return DEFAULT_REGION
+    return settings.TONGBAN_DEFAULT_REGION
 
 
 def _raw_answers(request, questionnaire: list[dict]) -> dict:

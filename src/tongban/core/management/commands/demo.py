@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tongban.core import demo
 from tongban.core.errors import InvalidInput
+from tongban.core.profile import demo_enabled
 
 
 class Command(BaseCommand):
@@ -15,6 +16,10 @@ class Command(BaseCommand):
         load.add_argument("--regions", default="", help="only these demo regions, comma-separated (e.g. 430300)")
 
     def handle(self, *args, **opts):
+        if not demo_enabled():
+            # Demo accounts share a published password: never on a production site by accident.
+            self.stderr.write("the demo is off in this profile (production); set TONGBAN_DEMO=1 to load it anyway")
+            raise SystemExit(2)
         regions = [c.strip() for c in opts.get("regions", "").split(",") if c.strip()] or None
         try:
             counts = demo.load(regions)
