@@ -226,6 +226,15 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "tongban.accounts.oidc.TongbanValidator",
     "SCOPES_BACKEND_CLASS": "tongban.accounts.oidc.ClientScopes",
 }
+# Client-secret guessing at /o/token/ and /o/introspect/: failed client authentications per client id
+# and per caller address within a window; past the limit 429 with Retry-After (tongban.accounts.oauth_views).
+TONGBAN_TOKEN_THROTTLE = {
+    "client": int(os.environ.get("TONGBAN_TOKEN_FAILURES_PER_CLIENT", "10")),
+    "address": int(os.environ.get("TONGBAN_TOKEN_FAILURES_PER_ADDRESS", "30")),
+    "window_seconds": int(os.environ.get("TONGBAN_TOKEN_THROTTLE_WINDOW_SECONDS", "900")),
+}
+# Behind a proxy, the META key of the header carrying the caller's address (e.g. HTTP_X_REAL_IP).
+TONGBAN_CLIENT_IP_HEADER = os.environ.get("TONGBAN_CLIENT_IP_HEADER", "")
 # The toolkit's own models, named so that migrations referring to them resolve.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name

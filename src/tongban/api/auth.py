@@ -9,6 +9,10 @@ application is bound to a department through accounts.SystemClient; `request.use
 system's user (kind "system", of that department), `request.auth` too, and `request.oauth_scopes`
 holds the token's scopes. An invalid or expired token answers 401; a valid token without the needed
 scope answers 403 with a bilingual problem. Staff sessions still need their TOTP step (middleware).
+
+CSRF protects cookie sessions only: the bearer check runs first, so a department system's POST with a
+valid token needs no CSRF token (a browser cannot attach someone's bearer token to a forged cross-site
+request; it does attach their session cookie, which is why session requests stay CSRF-checked).
 """
 
 from __future__ import annotations
@@ -88,8 +92,10 @@ class DepartmentBearer(HttpBearer):
 
 
 def require_scope(scope: str) -> list:
-    """Auth for an endpoint open to signed-in users and to department systems whose token has `scope`."""
-    return [SessionUser(), DepartmentBearer(scope)]
+    """Auth for an endpoint open to department systems whose token has `scope` and to signed-in users.
+    The bearer check comes first: the session check raises on a failed CSRF check, which must not stop
+    a token request."""
+    return [DepartmentBearer(scope), SessionUser()]
 
 
-api_auth = [SessionUser(), DepartmentBearer()]
+api_auth = [DepartmentBearer(), SessionUser()]

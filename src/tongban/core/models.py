@@ -4,6 +4,12 @@
   locking its row (`select_for_update(skip_locked=True)`) and writing a lease (`claimed_by`,
   `claimed_until`), then runs it outside any transaction, so two runners never run it at once.
 - `PeriodicRun`: one row per run (name, started, finished, ok, error, duration).
+- `TaskLease`: the lease a background worker holds on a running task of the Django task queue
+  (tongban.core.worker): renewed by the worker's heartbeat, returned to the queue by the reaper when
+  it expires (a killed or frozen worker), so no task stays RUNNING forever.
+- `DoneKey`: idempotency keys of task bodies (`tongban.core.worker.once`): a key written in the same
+  transaction as the effect, so a task that runs again does nothing the second time.
+- `ThrottleWindow`: failure counters per key and fixed window (client-secret guessing at /o/token/).
 """
 
 from __future__ import annotations
@@ -55,3 +61,45 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else 'failed'}"
+
+
+class TaskLease(models.Model):
+    task_id = models.UUIDField(_("任务"), primary_key=True)  # django_tasks_db's DBTaskResult.id
+    worker_id = models.CharField(_("运行进程"), max_length=128)
+    claimed_at = models.DateTimeField(_("领取时间"))
+    heartbeat_at = models.DateTimeField(_("心跳时间"))
+    lease_until = models.DateTimeField(_("租约到期"))
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=1)
+
+    class Meta:
+        verbose_name = _("后台任务租约")
+        verbose_name_plural = _("后台任务租约")
+        indexes = [models.Index(fields=["lease_until"], name="task_lease_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.worker_id} until {self.lease_until:%H:%M:%S}"
+
+
+class DoneKey(models.Model):
+    key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    done_at = models.DateTimeField(_("完成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已完成的后台工作")
+        verbose_name_plural = _("已完成的后台工作")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ThrottleWindow(models.Model):
+    key = models.CharField(_("计数键"), max_length=200, unique=True)
+    window_started_at = models.DateTimeField(_("窗口开始"))
+    failures = models.PositiveIntegerField(_("失败次数"), default=0)
+
+    class Meta:
+        verbose_name = _("失败计数")
+        verbose_name_plural = _("失败计数")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"

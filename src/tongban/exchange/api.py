@@ -1,5 +1,6 @@
 """REST API of the data-sharing exchange (数据共享交换), mounted at /api/v1/exchange. Thin: parse, call one
-service or selector, render. Session authentication; staff endpoints answer 403 to applicants."""
+service or selector, render. A signed-in session or a department system's `exchange:query` bearer token;
+staff endpoints answer 403 to applicants."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
-from ninja.security import django_auth
 
+from tongban.api.auth import require_scope
 from tongban.core.errors import Problem
 
 from . import models, selectors, services
 from .adapters import AdapterUnavailable
 from .querying import Forbidden, display_subject
 
-router = Router(tags=["exchange"], auth=django_auth)
+# Signed-in users, or department systems with an `exchange:query` token (they query as their department,
+# role "system"; grant decisions stay with the department's staff).
+router = Router(tags=["exchange"], auth=require_scope("exchange:query"))
 
 
 # --- schemas ------------------------------------------------------------------------------------------
@@ -170,7 +173,8 @@ def _call(fn: Callable, **kwargs):
 
 
 def _staff(request: HttpRequest) -> JsonResponse | None:
-    if getattr(request.user, "kind", "") != "staff" or request.user.department_id is None:
+    """Staff of a department, or a department system (bearer token) acting as its department."""
+    if getattr(request.user, "kind", "") not in ("staff", "system") or request.user.department_id is None:
         return _problems([Problem("auth", "staff_only", "仅限部门工作人员", "staff of a department only")], 403)
     return None
 
