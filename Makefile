@@ -23,10 +23,14 @@ $(STAMP): requirements.lock pyproject.toml scripts/system-packages.txt
 	mkdir -p var
 	touch $(STAMP)
 
+# The web server and the background runner (`tongban background`: task worker + periodic jobs)
+# together; Ctrl-C (or the server stopping) stops the runner too.
 run: setup
 	$(BIN)/tongban migrate --no-input
 	$(BIN)/tongban demo load
 	@echo "Tongban is serving on http://$(HOST):$(PORT)/ (demo accounts are listed on the home page)"
+	@$(BIN)/tongban background & runner=$$!; \
+	trap 'kill -TERM $$runner 2>/dev/null; wait $$runner' EXIT INT TERM; \
 	$(BIN)/tongban runserver $(HOST):$(PORT)
 
 test: setup
@@ -63,7 +67,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 
 worker: setup
-	$(BIN)/tongban db_worker
+	$(BIN)/tongban background
 
 clean:
 	rm -rf var/test_*.sqlite3*

@@ -178,6 +178,12 @@ TASKS = {
     }
 }
 
+# `tongban background` (tongban.core.worker): a worker holds a lease on the task it runs, renewed by a
+# heartbeat every quarter of it; an expired lease (dead or frozen worker) returns the task to the queue,
+# at most TONGBAN_TASK_MAX_ATTEMPTS claims in all.
+TONGBAN_TASK_LEASE_SECONDS = float(os.environ.get("TONGBAN_TASK_LEASE_SECONDS", "60"))
+TONGBAN_TASK_MAX_ATTEMPTS = int(os.environ.get("TONGBAN_TASK_MAX_ATTEMPTS", "5"))
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

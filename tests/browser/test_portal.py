@@ -82,8 +82,9 @@ def test_kiosk_signs_out_after_inactivity(site, new_page, login_as, settings, sc
     assert button_height >= 64  # large touch targets
     page.locator("#kiosk-warning").wait_for(state="visible", timeout=6_000)
     screenshot(page, "kiosk-warning")
-    page.wait_for_function("!document.querySelector('#kiosk-warning') || document.querySelector('#kiosk-warning').hidden",
-                           timeout=8_000)
+    # A locator wait, not wait_for_function("..."): a string predicate is eval'd in the page, which the
+    # site's Content-Security-Policy refuses.
+    page.locator("#kiosk-warning").wait_for(state="hidden", timeout=8_000)
     page.wait_for_load_state()
     page.goto(site + "/")
     assert page.get_by_role("link", name="我的证照").count() == 0  # signed out

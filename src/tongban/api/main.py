@@ -78,12 +78,21 @@ def _unauthenticated(request, exc):
     return problems_response(request, [Problem("auth", "unauthenticated", "请先登录", "authentication required")], 401)
 
 
+def _verification_unavailable(request, exc):
+    """A licence could not be checked because our database failed (anywhere in the API: intake using a
+    licence, sharing, verification): 503, never "invalid" or "untrusted"."""
+    return problems_response(request, [Problem("licence", exc.reason_code, exc.reason_zh, exc.reason_en)], 503)
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return problems_response(request, [Problem("request", "http", str(exc), str(exc))], exc.status_code)
 
 
 def _mount() -> None:
+    from tongban.licences.verification import VerificationUnavailable
+
+    api.add_exception_handler(VerificationUnavailable, _verification_unavailable)
     # Explicit imports: a router that fails to import must fail loudly, not vanish from the API.
     from tongban.accounts.api import router as accounts_router
     from tongban.bundles.api import router as bundles_router

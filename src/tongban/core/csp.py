@@ -2,7 +2,8 @@
 
 Why our own few lines rather than a package: the policy is one fixed string (no nonces: no template
 has inline script or style; htmx runs with `allowEval` and `includeIndicatorStyles` off, its
-indicator styles live in portal.css), and Django 5.2 has no built-in CSP (6.0 does). A view that
+indicator styles live in portal.css, and it settles no `style` attribute: `attributesToSettle` leaves
+out "style", whose setAttribute the policy would block), and Django 5.2 has no built-in CSP (6.0 does). A view that
 already set the header (none today) keeps its own.
 """
 

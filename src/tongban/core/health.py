@@ -1,5 +1,14 @@
-"""Readiness: can we reach the database, is the task queue reachable and draining, and are the periodic
-jobs being run (none due for more than three intervals)? Is the federation outbox draining?"""
+"""Readiness and what an operator must act on, for `/healthz`.
+
+503 (not ok) when the site cannot work or background work has stopped: the database does not answer,
+the oldest waiting task is older than 15 minutes, a task's lease expired long ago and no worker reaped
+it (no `tongban background` is running), a periodic job is overdue by three intervals, or the
+federation outbox is not draining.
+
+Listed without failing the check (a load balancer must not take a web node out for them, but monitoring
+should alert): `attention` names failed tasks of the last day and periodic jobs whose last run failed
+(for `cases.sweep` the error names the cases whose deemed acceptance failed).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +21,8 @@ STALE_QUEUE_AFTER = timedelta(minutes=15)
 
 
 def check() -> dict:
-    report: dict = {"ok": True, "database": {"ok": False}, "tasks": {"ok": False}, "periodic": {"ok": False}}
+    report: dict = {"ok": True, "database": {"ok": False}, "tasks": {"ok": False}, "periodic": {"ok": False},
+                    "attention": []}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -23,17 +33,24 @@ def check() -> dict:
     try:
         from django_tasks_db.models import DBTaskResult
 
+        from . import worker
+
         ready = DBTaskResult.objects.filter(status="READY")
         oldest = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
         stale = oldest is not None and timezone.now() - oldest > STALE_QUEUE_AFTER
-        report["tasks"] = {"ok": not stale, "oldest_ready": oldest.isoformat() if oldest else None,
-                           "stale": stale}
+        tasks = worker.health()
+        report["tasks"] = {"ok": not stale and not tasks["stuck"], "oldest_ready": oldest.isoformat() if oldest else None,
+                           "stale": stale, **tasks}
+        report["attention"] += [f"task failed: {t['task']} {t['id']} ({t['error']})" for t in tasks["failed"]]
+        report["attention"] += [f"task stuck (no worker reaps it): {t}" for t in tasks["stuck"]]
     except Exception as exc:  # noqa: BLE001
         report["tasks"] = {"ok": False, "error": exc.__class__.__name__}
     try:
         from . import periodic
 
         report["periodic"] = periodic.health()
+        report["attention"] += [f"periodic job failing: {name}: {error}"
+                                for name, error in report["periodic"].get("errors", {}).items()]
     except Exception as exc:  # noqa: BLE001
         report["periodic"] = {"ok": False, "error": exc.__class__.__name__}
     try:

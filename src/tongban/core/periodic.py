@@ -300,4 +300,5 @@ def health(*, now: datetime | None = None) -> dict:
     overdue = [j["name"] for j in jobs_status if j["overdue"]]
     return {"ok": not overdue, "overdue": overdue,
             "failing": [j["name"] for j in jobs_status if j["last_ok"] is False],
+            "errors": {j["name"]: j["last_error"] for j in jobs_status if j["last_ok"] is False},
             "never_run": [j["name"] for j in jobs_status if j["last_started_at"] is None]}

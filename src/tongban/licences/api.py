@@ -12,11 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
+from tongban.core.errors import Problem
+
 from . import printing, selectors, sharing, trust
-from .verification import verify_licence_document
+from .verification import VerificationUnavailable, verify_licence_document
 
 router = Router(tags=["licences"])
 
@@ -43,13 +45,21 @@ class ShowOut(Schema):
     fields: dict[str, Any]
 
 
-@router.post("/verify", response=VerifyOut, summary="Verify a licence (signature, issuer trust, status, validity)",
+class ProblemsOut(Schema):
+    detail: list[dict]
+
+
+@router.post("/verify", response={200: VerifyOut, 503: ProblemsOut}, summary="Verify a licence (signature, issuer trust, status, validity)",
              description="Body: the licence document ({payload, proof}) or an export bundle, and optionally the "
                          "verifying region (default: the issuer's home region). Always 200; `valid` is false "
                          "with a reason code (unknown_key, untrusted_issuer, bad_signature, revoked, suspended, "
-                         "expired, status_stale, status_missing, trust_list_expired, ...) when any check fails.")
+                         "expired, status_stale, status_missing, trust_list_expired, ...) when any check fails; 503 "
+                         "`verification_unavailable` when the platform itself cannot check (never a verdict).")
 def verify(request, body: VerifyIn):
-    return verify_licence_document(body.document, trust=body.region or None).as_dict()
+    try:
+        return verify_licence_document(body.document, trust=body.region or None).as_dict()
+    except VerificationUnavailable as exc:  # our failure, not the licence's: 503, never "untrusted"
+        return Status(503, {"detail": [Problem("document", exc.reason_code, exc.reason_zh, exc.reason_en).as_dict()]})
 
 
 @router.get("/status/{issuer_uscc}", response=dict[str, Any], summary="An issuer's signed status list",

@@ -4,15 +4,22 @@ the trust list, the status list) makes the licence invalid, with the reason.
 Order of checks: well-formed -> key trusted (known, trust list not expired, key belongs to the
 issuer) -> signature -> key valid when the licence was issued -> status list present, fresh (and,
 offline, signed by a trusted key) -> not revoked / suspended -> within its validity dates.
+
+A failure of our own (the database does not answer) is not a verdict on the licence: it is logged at
+ERROR with the licence identifier and raised as `VerificationUnavailable` (the API answers 503
+"verification unavailable", the page says so), never reported as "untrusted issuer" or "invalid".
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import DatabaseError
 from django.utils import timezone
 
+from tongban.core.errors import NotFound
 from tongban.regions.models import Department, Region
 
 from . import cache, crypto
@@ -20,6 +27,21 @@ from .documents import EXPORT_FORMAT, FORMAT, summary
 from .identifiers import SERIAL_WIDTH, parse_identifier
 from .models import SigningKey, StatusList
 from .trust import TrustContext, TrustedKey, context_for_region, context_from_bundle
+
+log = logging.getLogger(__name__)
+
+
+class VerificationUnavailable(Exception):
+    """Verification could not be carried out (our database failed); says nothing about the licence."""
+
+    reason_code = "verification_unavailable"
+    reason_zh = "暂时无法核验证照，请稍后再试"
+    reason_en = "verification is unavailable at the moment; try again later"
+
+    def __init__(self, identifier: str):
+        self.identifier = identifier
+        super().__init__(f"licence verification unavailable for {identifier or 'a licence'}")
+
 
 REASONS: dict[str, tuple[str, str]] = {
     "ok": ("证照有效", "the licence is valid"),
@@ -117,7 +139,7 @@ def _resolve_context(trust: TrustContext | Region | str | None, issuer_uscc: str
             return None
     try:
         return context_for_region(trust)
-    except Exception:  # unknown region: nothing is trusted
+    except NotFound:  # unknown region: nothing is trusted (a database error propagates: not a verdict)
         return None
 
 
@@ -149,7 +171,26 @@ def _key_valid_at(key: TrustedKey, payload: dict) -> bool:
 def verify_licence_document(doc: dict, *, trust: TrustContext | Region | str | None = None,
                             now: datetime | None = None) -> VerifyResult:
     """Verify a licence document (or an export bundle holding one) in the given trust context: a
-    `TrustContext`, a region (its database trust), or None for the issuer's home region."""
+    `TrustContext`, a region (its database trust), or None for the issuer's home region.
+    Raises `VerificationUnavailable` when the database fails (logged at ERROR with the identifier)."""
+    try:
+        return _verify(doc, trust=trust, now=now)
+    except DatabaseError as exc:
+        identifier = _identifier_of(doc)
+        log.error("licence verification unavailable: database error", exc_info=True,
+                  extra={"licence": identifier, "error": exc.__class__.__name__})
+        raise VerificationUnavailable(identifier) from exc
+
+
+def _identifier_of(doc: object) -> str:
+    try:
+        inner = doc.get("licence") if doc.get("format") == EXPORT_FORMAT else doc  # type: ignore[union-attr]
+        return str(inner["payload"]["identifier"])[:200]
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def _verify(doc: dict, *, trust: TrustContext | Region | str | None, now: datetime | None) -> VerifyResult:
     now = now or timezone.now()
     bundle = doc if isinstance(doc, dict) and doc.get("format") == EXPORT_FORMAT else None
     licence_doc = bundle.get("licence") if bundle else doc

@@ -18,7 +18,7 @@ from tongban.core.codes import mask
 from .models import Licence
 from .printing import STATUS_ZH, chinese_date, validity_text
 from .selectors import display_status, licence_document
-from .verification import verify_licence_document
+from .verification import VerificationUnavailable, verify_licence_document
 
 
 def mask_person_name(name: str) -> str:
@@ -35,12 +35,16 @@ def verify_licence(request, identifier: str):
                    .filter(identifier=identifier).first())
     now = timezone.now()
     context: dict = {"found": licence is not None, "checked_at": timezone.localtime(now)}
+    code = 200 if licence is not None else 404
     if licence is not None:
-        result = verify_licence_document(licence_document(licence), now=now)
+        try:
+            result = verify_licence_document(licence_document(licence), now=now)
+        except VerificationUnavailable as exc:  # our failure: say so (503), never "invalid" or "untrusted"
+            result, code = exc, 503
         status = display_status(licence, timezone.localdate(now))
         person = licence.holder_code_type == Licence.HolderCodeType.ID_NUMBER
         context.update(
-            valid=result.valid,
+            valid=getattr(result, "valid", False),
             reason_zh=result.reason_zh,
             reason_en=result.reason_en,
             type_name=licence.licence_type.name,
@@ -53,7 +57,7 @@ def verify_licence(request, identifier: str):
             identifier=licence.identifier,
             version=licence.version,
         )
-    response = render(request, "licences/verify.html", context, status=200 if licence is not None else 404)
+    response = render(request, "licences/verify.html", context, status=code)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

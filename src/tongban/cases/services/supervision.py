@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from tongban.accounts.roles import Role
 from tongban.core.access import require
-from tongban.core.errors import InvalidInput, Problem
+from tongban.core.errors import Conflict, InvalidInput, Problem
 from tongban.core.system import SYSTEM
 from tongban.workdays.calendar import add_workdays
 
@@ -46,12 +46,16 @@ def sweep(*, on: date | None = None) -> dict:
     on = today(on)
     counts = {"deemed_accepted": 0, "warnings": 0, "promised_overdue": 0, "statutory_overdue": 0,
               "ack_overdue": 0, "stopped": 0}
-    for case in Case.objects.filter(status=Case.Status.SUBMITTED, notice_due__lt=on).only("pk"):
+    failed: list[str] = []
+    for case in Case.objects.filter(status=Case.Status.SUBMITTED, notice_due__lt=on).only("pk", "number"):
         try:
             deem_accepted(case=case, actor=SYSTEM, on=on)
             counts["deemed_accepted"] += 1
-        except Exception:  # already moved on in another process: nothing to do
-            log.info("deemed acceptance skipped for %s", case.pk, exc_info=True)
+        except Conflict:  # moved on meanwhile (accepted, returned or withdrawn in another process): done
+            log.debug("deemed acceptance not needed any more", extra={"case": case.number})
+        except Exception:  # noqa: BLE001 - one case must not stop the others; reported below, never hidden
+            log.exception("deemed acceptance failed", extra={"case": case.number})
+            failed.append(case.number)
     for row in CaseMaterial.objects.filter(status=CaseMaterial.Status.PENDING, promised_by__lt=on).select_related("case"):
         for sub in row.case.subcases.filter(status__in=SubCase.OPEN, key__in=row.used_by):
             with transaction.atomic():
@@ -68,8 +72,21 @@ def sweep(*, on: date | None = None) -> dict:
             counts["statutory_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.STATUTORY_OVERDUE, sub.statutory_due)
     for sub in active.filter(ack_due__lt=on, acknowledged_at__isnull=True):
         counts["ack_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.ACK_OVERDUE, sub.ack_due)
-    log.info("case sweep", extra={"on": on.isoformat(), **counts})
+    log.info("case sweep", extra={"on": on.isoformat(), **counts, "failed": len(failed)})
+    if failed:
+        # The rest of the sweep ran; the run is recorded as failed with the case numbers, so
+        # `tongban periodic --list` and /healthz show it until a later run succeeds.
+        raise SweepIncomplete(failed, counts)
     return counts
+
+
+class SweepIncomplete(RuntimeError):
+    """Some cases could not be deemed accepted (each logged at ERROR with its number)."""
+
+    def __init__(self, numbers: list[str], counts: dict):
+        self.numbers, self.counts = numbers, counts
+        shown = ", ".join(numbers[:20]) + (f" and {len(numbers) - 20} more" if len(numbers) > 20 else "")
+        super().__init__(f"deemed acceptance failed for {len(numbers)} case(s): {shown}")
 
 
 @transaction.atomic

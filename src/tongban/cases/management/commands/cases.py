@@ -8,6 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from tongban.cases import services
+from tongban.cases.services.supervision import SweepIncomplete
 
 
 class Command(BaseCommand):
@@ -22,7 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         if action != "sweep":
             raise CommandError(f"unknown action {action}")
-        counts = services.sweep(on=options["on"])
+        try:
+            counts = services.sweep(on=options["on"])
+        except SweepIncomplete as exc:  # the rest ran; the failed cases are logged with their numbers
+            raise CommandError(str(exc), returncode=1) from exc
         if options["json"]:
             self.stdout.write(json.dumps(counts, ensure_ascii=False))
         else:
