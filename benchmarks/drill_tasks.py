@@ -15,7 +15,7 @@ from tongban.core.worker import once
 def drill_effect(key: str, log_path: str) -> str:
     with open(log_path, "a", encoding="utf-8") as handle:
         handle.write(f"{key} {os.getpid()}\n")
-    time.sleep(0.05)
+    time.sleep(0.2)
     with once(f"drill:{key}"):
         pass  # the DoneKey row is the effect (a real task writes its rows here)
     return key

@@ -4,7 +4,8 @@
 
 Uses the database of DATABASE_URL (or the embedded SQLite) after `tongban migrate`. Enqueues `--tasks`
 tasks (`benchmarks.drill_tasks.drill_effect`: a short sleep, then its effect once per key), starts
-`--workers` worker processes, and every second kills one at random with SIGKILL (replacing it) until
+`--workers` worker processes, and every second kills one with SIGKILL (one holding a task's lease,
+i.e. mid-task, when there is one) (replacing it) until
 `--kills` kills; then waits for the queue to drain (bounded) and prints: completed, left RUNNING,
 left READY, failed, re-runs (starts beyond one per task) and effects done (must equal the tasks).
 """
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from django_tasks_db.models import DBTaskResult
 
     from benchmarks import drill_tasks
-    from tongban.core.models import DoneKey
+    from tongban.core.models import DoneKey, TaskLease
 
     run = uuid.uuid4().hex[:8]
     starts = Path(f"/tmp/tongban-drill-{run}.log")
@@ -59,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         time.sleep(3.0)  # let them start
         while kills < args.kills:
-            victim = random.choice(workers)  # noqa: S311 - a drill, not crypto
+            # Kill a worker in the middle of a task (one holding a lease) when there is one.
+            holding = {int(w.split(":")[1]) for w in TaskLease.objects.values_list("worker_id", flat=True)}
+            busy = [w for w in workers if w.pid in holding]
+            victim = random.choice(busy or workers)  # noqa: S311 - a drill, not crypto
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait()
             workers[workers.index(victim)] = spawn()
