@@ -229,9 +229,10 @@ def _forbid(what_zh: str, what_en: str, rule: str) -> Forbidden:
     return Forbidden(f"您无权{what_zh}", f"you may not {what_en}", rule=rule)
 
 
-def is_applicant_side(user, case: Case) -> bool:
-    return (_kind(user) == PERSON and getattr(user, "is_active", False)
-            and Case.objects.filter(pk=case.pk).filter(applicant_filter(user)).exists())
+def _applicant_side_of_visible(user) -> bool:
+    """For a case the user already sees (every check runs after the scope: `access_for`, `require`):
+    a person's read scope is exactly the applicant side, so no second query is needed."""
+    return _kind(user) == PERSON and getattr(user, "is_active", False)
 
 
 def is_window_clerk(user, case: Case) -> bool:
@@ -261,14 +262,14 @@ def _may_read_trail(user, case: Case) -> None:
 @register_action("case", CaseAction.EDIT, CaseAction.SUPPLY, CaseAction.CHOOSE_DELIVERY)
 def _may_file(user, case: Case) -> None:
     """The application is changed by the applicant's side or by a window clerk of the intake."""
-    if not (is_applicant_side(user, case) or is_window_clerk(user, case)):
+    if not (_applicant_side_of_visible(user) or is_window_clerk(user, case)):
         raise _forbid("修改该申请（仅申请人一方或收件窗口可以办理）",
                       "change this application (the applicant's side or the intake window only)", "access.case.filer")
 
 
 @register_action("case", CaseAction.WITHDRAW)
 def _may_withdraw(user, case: Case) -> None:
-    if not is_applicant_side(user, case):
+    if not _applicant_side_of_visible(user):
         raise _forbid("撤回该申请（撤回是申请人的行为）", "withdraw this application (only the applicant may)",
                       "access.case.applicant")
 
