@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tongban.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tongban.core.middleware.HostileInputMiddleware",  # NUL, lone surrogates, broken multipart: 400 before any view
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tongban.portal.middleware.PreferredLanguageMiddleware",  # zh-hans unless the user picked a language
     "django.middleware.common.CommonMiddleware",
@@ -289,10 +290,13 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
+        "pypdf": {"level": "ERROR"},  # uploads are checked with pypdf; a broken file is refused, not logged
     },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
 
-# Files handed in by applicants.
-TONGBAN_UPLOAD_MAX_BYTES = int(os.environ.get("TONGBAN_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+# Files handed in by applicants: the one size limit (MB) for every upload (API, portal, window scans).
+TONGBAN_MAX_UPLOAD_MB = int(os.environ.get("TONGBAN_MAX_UPLOAD_MB", "20"))
+# PDFs with JavaScript, launch actions or embedded files are refused unless this is set (docs/cases.md).
+TONGBAN_PDF_ALLOW_ACTIVE_CONTENT = _env_bool("TONGBAN_PDF_ALLOW_ACTIVE_CONTENT", False)

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from tests.demo_fixtures import demo_full  # noqa: F401
+from tongban.cases.simulation import minimal_pdf
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_full")]
 
@@ -266,7 +267,7 @@ def _request(client: Client, route: Route, objects: dict):
     if route.path.endswith("/files"):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        return client.post(path, {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x", "application/pdf")})
+        return client.post(path, {"file": SimpleUploadedFile("a.pdf", minimal_pdf("x"), "application/pdf")})
     if route.path.startswith("/api/"):
         return getattr(client, route.method.lower())(path, route.data or {}, content_type="application/json")
     return client.post(path, route.data or {})

@@ -6,7 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tongban.cases.simulation import minimal_pdf
+
+PDF = minimal_pdf("browser test")
 BOSS_USCC = "91430100000700015J"
 FORM = {"f-project-name": "刘记火锅店", "f-premises-address": "长沙市五一大道 1 号", "f-premises-area-sqm": "800",
         "f-food-business-form": "餐饮服务经营者（大型餐馆）"}

@@ -14,6 +14,7 @@ from django.test import Client
 from stdnum.iso7064 import mod_37_36
 
 from tests.demo_fixtures import demo_full  # noqa: F401
+from tongban.cases.simulation import minimal_pdf
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_full")]
 
@@ -64,7 +65,7 @@ def test_restaurant_through_the_api(settings):
     assert boss.patch(f"/api/v1/cases/{number}", {"form": filled}, content_type="application/json").status_code == 200
     for material in case["materials"]:
         if material["required"] and material["status"] == "missing":
-            upload = io.BytesIO(b"%PDF-1.4 " + material["code"].encode())
+            upload = io.BytesIO(minimal_pdf(material["code"]))
             upload.name = f"{material['code']}.pdf"
             response = boss.post(f"/api/v1/cases/{number}/materials/{material['code']}/files", {"file": upload})
             assert response.status_code == 201, response.content

@@ -9,7 +9,12 @@ import pytest
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
 from tongban.cases import selectors, services
 from tongban.cases.models import Case, CaseMaterial, DeadlineEntry, ExtensionRequest, Notice, SubCase
+<<<<<<< HEAD
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+=======
+from tongban.cases.simulation import SAMPLE_PDF
+from tongban.core.errors import Conflict, InvalidInput, NotFound
+>>>>>>> 496b40d (Hostile input refused at the edge: strict JSON parser and form/query checks (NUL, lone surrogates, NaN/Infinity, oversize integers), bounded question numbers, uploads checked by structure (pypdf, OFD package, Pillow), standard field vocabulary (GB 11643, GB 32100, phone, dates), OpenAPI error statuses, schemathesis over the whole API)
 from tongban.workdays.calendar import add_workdays
 
 from .conftest import (
@@ -121,7 +126,7 @@ def test_applicant_can_replace_a_defective_material_after_acceptance():
     """补正 during handling: the applicant must be able to upload the corrected file (the case is accepted)."""
     case = accepted_restaurant()
     _return_for_correction(case, D(2026, 9, 30))
-    from tongban.cases.simulation import SAMPLE_PDF
+
 
     services.attach_file(case=case, material_code="company-application", name="signed.pdf",
                          content=SAMPLE_PDF + b"signed", actor=case.filed_by)
@@ -144,7 +149,7 @@ def test_correction_of_three_working_days_moves_both_due_dates_by_three():
     assert rule_of(caught) == {"material.defective"}
     assert sub(case, "company-registration").hold == SubCase.Hold.CORRECTION
     services.attach_file(case=case, material_code="company-application", name="signed.pdf",
-                         content=b"%PDF-1.4 signed application", actor=case.filed_by)
+                         content=SAMPLE_PDF + b"signed application", actor=case.filed_by)
     assert case.materials.get(code="company-application").status == CaseMaterial.Status.PROVIDED
 
     services.supply_correction(case=case, actor=case.filed_by, on=D(2026, 10, 10))  # 10-08, 10-09, 10-10

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
+from tests.sample_files import small_png
 from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial, DeadlineAlert, MaterialFile, Notice, SubCase
 from tongban.cases.simulation import SAMPLE_PDF, fill_form
@@ -295,7 +296,7 @@ def test_files_type_size_and_content_addressed_storage(settings, tmp_path):
     assert _media_files(tmp_path) == [tmp_path / "cases" / digest[:2] / digest]
     assert (tmp_path / first.file.name).read_bytes() == content
     png = services.attach_file(case=case, material_code="company-application", name="p.png",
-                               content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, actor=boss)
+                               content=small_png(), actor=boss)
     assert png.content_type == "image/png" and len(_media_files(tmp_path)) == 2
     with pytest.raises(InvalidInput) as caught:
         services.attach_file(case=case, material_code="business-licence", name="b.pdf", content=content, actor=boss)

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
 from tongban.cases.models import Case, CaseMaterial, MaterialFile, Notice
 from tongban.cases.simulation import SAMPLE_PDF
+from tongban.catalog import standard_fields
 from tongban.console.models import Ticket
 from tongban.regions.models import Window
 
@@ -160,7 +161,8 @@ def test_scan_in_fill_submit_and_accept_at_the_window(as_user, django_assert_max
     for name in form.get("required", []):
         prop = form["properties"][name]
         if case.form.get(name) in (None, ""):
-            values[f"f-{name}"] = "2026-01-01" if prop.get("format") == "date" else (
+            sample = standard_fields.example(prop.get("x-standard"))  # valid by the field's standard meaning
+            values[f"f-{name}"] = str(sample) if sample is not None else "2026-01-01" if prop.get("format") == "date" else (
                 "100" if prop.get("type") in ("integer", "number") else "示例")
     integer = next((n for n, p in form["properties"].items() if p.get("type") == "integer"), None)
     if integer:

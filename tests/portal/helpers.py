@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from tongban.accounts.models import Enterprise, User
+from tongban.cases.simulation import minimal_pdf
 from tongban.catalog.models import LicenceType
 from tongban.exchange import services as exchange_services
 from tongban.licences import services as licence_services
@@ -37,7 +38,7 @@ def log_prefill_query(username: str = "changsha-boss", case_ref: str = "YJS-PORT
 
 # --- cases --------------------------------------------------------------------------------------------
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = minimal_pdf("portal test")
 BOSS_USCC = "91430100000700015J"
 RESTAURANT_FORM = {"premises.address": "长沙市五一大道 1 号", "premises.area_sqm": 800,
                    "food.business_form": "餐饮服务经营者（大型餐馆）", "project.name": "刘记火锅店",

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 
-api = NinjaAPI(
+from .contract import StrictParser, UnsupportedMediaType, declare_error_statuses
+
+
+class TongbanAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        return declare_error_statuses(super().get_openapi_schema(*args, **kwargs))
+
+
+api = TongbanAPI(
     title="Tongban (通办) API",
     version="1",
-    description="一网通办 / 一件事一次办 / 跨域通办. Errors: 422 with a list of {field, rule, zh, en}.",
+    description="一网通办 / 一件事一次办 / 跨域通办. Errors: 4xx with a list of {field, rule, zh, en}: "
+                "400 malformed request, 401 not signed in, 403 refused, 404 not found (or not yours), "
+                "409 state conflict, 415 unsupported content type, 422 a rule broken.",
     urls_namespace="api-v1",
+    parser=StrictParser(),
 )
 
 _PYDANTIC_ZH = {
@@ -86,7 +98,22 @@ def _verification_unavailable(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    # ninja wraps whatever the body parser raised in a 400; answer by what it really was.
+    cause = exc.__cause__
+    if isinstance(cause, InvalidInput):
+        return problems_response(request, cause.problems, 422)
+    if isinstance(cause, UnsupportedMediaType):
+        return problems_response(request, [cause.problem], 415)
+    if isinstance(cause, ValueError):
+        return problems_response(request, [Problem("body", "json.invalid", "请求体不是有效的 JSON",
+                                                   "the request body is not valid JSON")], 400)
     return problems_response(request, [Problem("request", "http", str(exc), str(exc))], exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return problems_response(request, [Problem("body", "multipart.invalid", "multipart 请求体无效（缺少或错误的 boundary）",
+                                               "the multipart body is malformed (missing or wrong boundary)")], 400)
 
 
 def _mount() -> None:

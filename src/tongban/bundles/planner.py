@@ -20,11 +20,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 from tongban.core.errors import InvalidInput, Problem
+from tongban.core.inputs import finite_number
 
 from . import rules
 from .specs import ItemSpec
 
 HANDED_IN_SOURCES = {"applicant", "commitment"}
+# Bounds of a number question that does not state its own (`minimum` / `maximum` in the bundle file):
+# answers are quantities (floor area, rooms, sign size), never negative, and never astronomically large.
+NUMBER_MINIMUM = 0
+NUMBER_MAXIMUM = 1_000_000_000
 JSON_TYPES = {"string": "string", "text": "string", "number": "number", "integer": "integer", "boolean": "boolean",
               "date": "string"}
 
@@ -58,17 +63,11 @@ def clean_answers(questionnaire: list[dict], answers: dict, *, strict: bool) -> 
             continue
         value = answers[key]
         if kind == "number":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                try:
-                    value = float(value)
-                except (TypeError, ValueError):
-                    problems.append(Problem(path, "answer.number", f"{q['label']} 应为数字", f"{key} must be a number"))
-                    continue
-            if "minimum" in q and value < q["minimum"]:
-                problems.append(Problem(path, "answer.minimum", f"{q['label']} 不得小于 {q['minimum']}", f"{key} must be at least {q['minimum']}"))
-                continue
-            if "maximum" in q and value > q["maximum"]:
-                problems.append(Problem(path, "answer.maximum", f"{q['label']} 不得大于 {q['maximum']}", f"{key} must be at most {q['maximum']}"))
+            try:
+                value = finite_number(value, field=path, label=q["label"], minimum=q.get("minimum", NUMBER_MINIMUM),
+                                      maximum=q.get("maximum", NUMBER_MAXIMUM), rule="answer")
+            except InvalidInput as exc:
+                problems.extend(exc.problems)
                 continue
         elif kind == "boolean":
             if isinstance(value, str) and value.lower() in {"true", "yes", "1", "是"}:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tongban.accounts.roles import Role
 from tongban.core.access import fetch, visible
+from tongban.core.inputs import parse_id
 from tongban.core.errors import InvalidInput, Problem
 from tongban.workdays.calendar import add_workdays
 
@@ -55,9 +56,10 @@ def cases_for(user, *, cursor: str | None = None, limit: int = 50, status: str |
     if status:
         qs = qs.filter(status=status)
     if cursor:
-        if not cursor.isdigit():
+        last_id = parse_id(cursor, "cursor")
+        if last_id is None:
             raise _bad_cursor()
-        qs = qs.filter(id__lt=int(cursor))
+        qs = qs.filter(id__lt=last_id)
     return _page(qs, limit, lambda last: str(last.pk))
 
 
@@ -73,9 +75,11 @@ def officer_queue(user, *, cursor: str | None = None, limit: int = 50, mine: boo
     if cursor:
         try:
             due_text, id_text = cursor.split("_")
-            due, last_id = date.fromisoformat(due_text), int(id_text)
+            due, last_id = date.fromisoformat(due_text), parse_id(id_text, "cursor")
         except ValueError:
             raise _bad_cursor() from None
+        if last_id is None:
+            raise _bad_cursor()
         qs = qs.filter(Q(promised_due__gt=due) | Q(promised_due=due, id__gt=last_id))
     return _page(qs, limit, lambda last: f"{last.promised_due.isoformat()}_{last.pk}")
 
@@ -88,9 +92,10 @@ def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
     qs = (visible(user, "case").filter(status__in=[Case.Status.SUBMITTED, Case.Status.READY])
           .order_by("id"))
     if cursor:
-        if not cursor.isdigit():
+        last_id = parse_id(cursor, "cursor")
+        if last_id is None:
             raise _bad_cursor()
-        qs = qs.filter(id__gt=int(cursor))
+        qs = qs.filter(id__gt=last_id)
     return _page(qs, limit, lambda last: str(last.pk))
 
 

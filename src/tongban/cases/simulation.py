@@ -8,13 +8,32 @@ from datetime import date
 
 from tongban.accounts.models import Enterprise, User
 from tongban.accounts.roles import Role
+from tongban.catalog import standard_fields
 from tongban.workdays.calendar import next_workday
 
 from . import services
 from .models import Case, CaseMaterial, SubCase
 
-SAMPLE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-              b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+def minimal_pdf(note: str = "") -> bytes:
+    """A small well-formed one-page PDF (catalogue, page tree, page, cross-reference table), for demo and
+    test uploads; `note` goes into the document information so that files differ."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+               b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Resources<<>>>>",
+               b"<</Title(" + note.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]") + b")>>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R/Info 4 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+SAMPLE_PDF = minimal_pdf()
 SAMPLE_VALUES = {"string": "示例", "integer": 1, "number": 100, "boolean": True}
 
 
@@ -29,7 +48,10 @@ def fill_form(case: Case, actor) -> Case:
     for name in form.get("required", []):
         if case.form.get(name) in (None, ""):
             prop = form["properties"][name]
-            missing[name] = "2026-01-01" if prop.get("format") == "date" else SAMPLE_VALUES.get(prop.get("type"), "示例")
+            sample = standard_fields.example(prop.get("x-standard"))
+            if sample is None:
+                sample = "2026-01-01" if prop.get("format") == "date" else SAMPLE_VALUES.get(prop.get("type"), "示例")
+            missing[name] = sample
     return services.update_draft(case=case, actor=actor, form=missing) if missing else case
 
 

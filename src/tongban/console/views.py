@@ -46,6 +46,7 @@ from tongban.cases.models import Case, SubCase
 from tongban.cases.services.handling import SPECIAL_PROCEDURES
 from tongban.cases.services.intake import max_upload_bytes
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from tongban.core.inputs import parse_id
 from tongban.regions.models import Department, Region, ServiceHall, Window
 from tongban.workdays.calendar import add_workdays
 
@@ -140,9 +141,13 @@ def take_ticket(request: HttpRequest) -> HttpResponse:
 @require_POST
 def call_next(request: HttpRequest) -> HttpResponse:
     clerk = _staff(request, Role.CLERK)
-    window = Window.objects.filter(pk=request.POST.get("window") or 0, hall_id=clerk.hall_id).select_related("hall").first()
+    window_id = parse_id(request.POST.get("window"), "window")
+    if window_id is None:
+        return window_page(request, problems=[Problem("window", "window.id", "请选择本大厅的一个窗口",
+                                                      "choose one of this hall's windows")], posted="call", status=422)
+    window = Window.objects.filter(pk=window_id, hall_id=clerk.hall_id).select_related("hall").first()
     if window is None:
-        raise Http404
+        raise Http404  # another hall's window is not the clerk's to call to
 
     def done(ticket):
         if ticket is None:

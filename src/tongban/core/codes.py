@@ -10,6 +10,7 @@ Each check returns a list of Problems (empty when valid) so callers can report a
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -46,12 +47,33 @@ def mask(number: str, keep_start: int = 4, keep_end: int = 4) -> str:
     return number[:keep_start] + "*" * (len(number) - keep_start - keep_end) + number[-keep_end:]
 
 
-def check_id_number(value: str, field: str = "id_number") -> list[Problem]:
+def check_id_number(value: str, field: str = "id_number", *, on: date | None = None) -> list[Problem]:
+    """GB 11643: 17 digits and a check character (MOD 11-2), a birth date that exists, is not in the
+    future and not before 1890, and an address code that was a county-level region at that date.
+    Rules: gb11643.format, gb11643.check, gb11643.birth_date, gb11643.region."""
+    value = str(value or "").strip().upper()
+    shown = mask(value)
+
+    def problem(rule: str, zh: str, en: str) -> list[Problem]:
+        return [Problem(field, f"gb11643.{rule}", f"居民身份证号码 {shown} 不符合 GB 11643：{zh}",
+                        f"ID number {shown} is not valid per GB 11643: {en}")]
+
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        return problem("format", "应为 18 位（17 位数字加 1 位校验码）", "18 characters (17 digits and a check character)")
+    if ric.calc_check_digit(value) != value[17]:
+        return problem("check", "校验码错误", "wrong check character")
     try:
-        ric.validate(value)
+        birth = ric.get_birth_date(value)
     except StdnumError:
-        return [Problem(field, "gb11643", f"居民身份证号码 {mask(value)} 不符合 GB 11643（长度、出生日期或校验码错误）",
-                        f"ID number {mask(value)} is not valid per GB 11643 (length, birth date or check character)")]
+        return problem("birth_date", "出生日期不存在", "the birth date does not exist")
+    if birth > (on or date.today()) or birth.year < 1890:
+        return problem("birth_date", "出生日期不合理（在未来或早于 1890 年）",
+                       "the birth date is implausible (in the future or before 1890)")
+    try:
+        ric.get_birth_place(value)
+    except StdnumError:
+        return problem("region", f"地址码 {value[:6]} 不是出生时有效的县级行政区划代码",
+                       f"the address code {value[:6]} was not a county-level region code at the birth date")
     return []
 
 

@@ -32,3 +32,63 @@ class RequestLogMiddleware:
                 },
             )
         return response
+
+
+class HostileInputMiddleware:
+    """Refuses, before any view runs, what no view should see: NUL characters or lone surrogates in the
+    path, the query string or form data, integers in them too large for any id, and multipart bodies
+    that cannot be parsed. API requests get the JSON problem list, pages a short bilingual 400 page.
+
+    API form data is checked by the API's parser instead (tongban.api.contract), because reading a
+    multipart body here would make it unreadable for the API's own parsing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http.multipartparser import MultiPartParserError
+
+        from .errors import Problem
+        from .inputs import query_value_problem, text_problem
+
+        api = request.path_info.startswith("/api/")
+        problems = []
+        path_problem = text_problem(request.path_info, "path")
+        if path_problem:
+            problems.append(path_problem)
+        problems += _querydict_problems(request.GET, query_value_problem)
+        if not problems and not api and request.method in ("POST", "PUT", "PATCH"):
+            try:
+                problems += _querydict_problems(request.POST, text_problem)
+            except MultiPartParserError:
+                problems.append(Problem("body", "multipart.invalid", "表单数据无效（multipart 缺少或错误的 boundary）",
+                                        "the form data is malformed (multipart without a valid boundary)"))
+        if problems:
+            return _refuse(request, problems, api=api)
+        return self.get_response(request)
+
+
+def _querydict_problems(data, check) -> list:
+    problems = []
+    for key, values in data.lists():
+        for value in [key, *values]:
+            problem = check(value, key) if isinstance(value, str) else None
+            if problem:
+                problems.append(problem)
+                break
+    return problems
+
+
+def _refuse(request, problems, *, api: bool):
+    from django.http import HttpResponseBadRequest, JsonResponse
+    from django.utils.html import escape
+
+    if api:
+        return JsonResponse({"detail": [p.as_dict() for p in problems]}, status=400,
+                            json_dumps_params={"ensure_ascii": False})
+    items = "".join(f"<li><code>{escape(p.field)}</code> [{escape(p.rule)}] {escape(p.zh)} / {escape(p.en)}</li>"
+                    for p in problems)
+    return HttpResponseBadRequest(
+        f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>请求无效 / Bad request</title>'
+        f"<h1>请求无效 / Bad request</h1><ul>{items}</ul></html>", content_type="text/html; charset=utf-8")

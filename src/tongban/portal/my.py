@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from tongban.core.codes import mask
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.inputs import bounded_int
 from tongban.exchange import selectors as exchange_selectors
 from tongban.licences import selectors as licence_selectors
 from tongban.licences import sharing
@@ -29,6 +30,7 @@ FIELD_LABELS = {
     "valid_until": _("有效期止"), "identifier": _("证照标识"),
 }
 LOG_PAGE_SIZE = 50
+MAX_LOG_PAGE = 10_000  # 500,000 entries back; a page number beyond is refused (400) rather than scanned
 
 
 def signed_in(view):
@@ -100,9 +102,10 @@ def licence(request, licence_id: int):
 def data_log(request):
     """Newest first, LOG_PAGE_SIZE a page; no COUNT: one more row than shown tells if there is a next page."""
     try:
-        number = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        number = 1
+        number = bounded_int(request.GET, "page", default=1, minimum=1, maximum=MAX_LOG_PAGE)
+    except InvalidInput as exc:
+        return render(request, "portal/my_data_log.html", {"rows": [], "page": 1, "has_next": False,
+                                                           "has_previous": False, "problems": exc.problems}, status=400)
     start = (number - 1) * LOG_PAGE_SIZE
     logs = list(exchange_selectors.queries_about_user(request.user)[start:start + LOG_PAGE_SIZE + 1])
     rows = [{"log": log, "fields": exchange_selectors.field_labels(log), "subject": mask(log.subject_code)}

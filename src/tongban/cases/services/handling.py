@@ -446,9 +446,10 @@ def end_special_procedure(*, subcase: SubCase, actor, reason: str, on: date | No
     """The special procedure is over: the clock runs again and the days it took move the due dates."""
     on = today(on)
     sub = lock_subcase(subcase)
-    _require_officer(sub, actor, sub.workflow.step(sub.step) if sub.step else None)
-    if sub.hold != SubCase.Hold.SPECIAL:
+    if sub.status != SubCase.Status.ACTIVE or sub.hold != SubCase.Hold.SPECIAL:
+        _require_officer(sub, actor, None)  # outsiders still get 404, before the state is told
         raise Conflict("该事项不在特别程序中", "the item is not in a special procedure", rule="subcase.not_special")
+    _require_officer(sub, actor, sub.workflow.step(sub.step) if sub.step else None)
     reason = require_reason(reason)
     before = snapshot(sub)
     days = _resume(sub, on, reason, actor)

@@ -8,7 +8,6 @@ import hashlib
 import logging
 from datetime import date
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -19,6 +18,7 @@ from tongban.accounts.roles import Role
 from tongban.bundles import planner
 from tongban.bundles.selectors import bundle_version_in_force, plan_bundle
 from tongban.bundles.specs import from_item_version
+from tongban.catalog import standard_fields
 from tongban.catalog.models import ItemVersion
 from tongban.catalog.selectors import versions_in_force
 from tongban.core.codes import check_id_number, check_uscc
@@ -26,7 +26,7 @@ from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
 from tongban.regions.models import Region
 from tongban.workdays.calendar import add_workdays
 
-from .. import numbers, workflows
+from .. import numbers, uploads, workflows
 from ..models import Case, CaseMaterial, MaterialFile, SubCase
 from ..notices import sentence
 from ._common import (
@@ -47,18 +47,8 @@ from .parties import check_may_file_for
 
 log = logging.getLogger(__name__)
 
-# Magic numbers of the accepted file types: the declared content type is not trusted.
-FILE_SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"PK\x03\x04": "application/ofd",  # OFD (GB/T 33190) is a ZIP container
-}
 EDITABLE = (Case.Status.DRAFT, Case.Status.CORRECTION)
-
-
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "TONGBAN_MAX_UPLOAD_MB", 20)) * 1024 * 1024
+max_upload_bytes = uploads.max_upload_bytes
 
 
 # --- starting a case ---------------------------------------------------------------------------------
@@ -270,10 +260,9 @@ def update_draft(*, case: Case, actor, answers: dict | None = None, form: dict |
     return case
 
 
-_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
-
-
 def _check_form_values(case: Case, values: dict) -> dict:
+    """Each value checked by its field's standard meaning (tongban.catalog.standard_fields): every
+    problem at once, each naming form.<field> and the rule."""
     properties = case.plan["form"]["properties"]
     problems = []
     clean = {}
@@ -283,16 +272,10 @@ def _check_form_values(case: Case, values: dict) -> dict:
             problems.append(Problem(f"form.{name}", "form.unknown_field", f"申请表没有字段 {name}",
                                     f"the form has no field {name}"))
             continue
-        expected = _JSON_TYPES.get(prop.get("type", "string"), str)
-        if value is not None and (not isinstance(value, expected) or isinstance(value, bool) and expected is not bool):
-            problems.append(Problem(f"form.{name}", "form.type", f"{prop.get('title', name)} 的类型应为 {prop['type']}",
-                                    f"{name} must be of type {prop['type']}"))
-            continue
-        if isinstance(value, str) and len(value) > 1000:
-            problems.append(Problem(f"form.{name}", "form.max_length", f"{prop.get('title', name)} 不能超过 1000 字",
-                                    f"{name} is limited to 1000 characters"))
-            continue
-        clean[name] = value.strip() if isinstance(value, str) else value
+        try:
+            clean[name] = standard_fields.check_value(name, prop, value)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InvalidInput(problems)
     return clean
@@ -304,13 +287,6 @@ def _material(case: Case, code: str) -> CaseMaterial:
         raise InvalidInput(Problem("material", "material.unknown", f"本申请的材料清单中没有 {code}",
                                    f"material {code} is not on this application's checklist"))
     return row
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    for magic, content_type in FILE_SIGNATURES.items():
-        if head.startswith(magic):
-            return content_type
-    return None
 
 
 @transaction.atomic
@@ -327,15 +303,10 @@ def attach_file(*, case: Case, material_code: str, name: str, content: bytes, ac
                        rule="case.status")
     problems = []
     name = (name or "").strip()[:200] or "upload"
-    if not content:
-        problems.append(Problem("file", "file.empty", "文件为空", "the file is empty"))
-    elif len(content) > max_upload_bytes():
-        problems.append(Problem("file", "file.size", f"文件不能超过 {max_upload_bytes() // 1048576} MB",
-                                f"the file exceeds {max_upload_bytes() // 1048576} MB"))
-    content_type = sniff_content_type(content[:16]) if content else None
-    if content and content_type is None:
-        problems.append(Problem("file", "file.type", "只接受 PDF、JPEG、PNG 或 OFD 文件",
-                                "only PDF, JPEG, PNG or OFD files are accepted"))
+    try:
+        content_type = uploads.inspect(content, "file")
+    except InvalidInput as exc:
+        problems += exc.problems
     if row.source == CaseMaterial.Source.PRODUCED:
         problems.append(Problem("material", "material.produced", "该材料由前序事项办结后自动提供，无需上传",
                                 "this material comes from an earlier item of the case; no upload is needed"))
