@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from tongban.accounts.roles import Role
 from tongban.core.access import fetch, visible
-from tongban.core.inputs import parse_id
 from tongban.core.errors import InvalidInput, Problem
+from tongban.core.inputs import parse_id
 from tongban.workdays.calendar import add_workdays
 
 from .models import Case, CaseMaterial, ExtensionRequest, SubCase, SupervisionNotice
