@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DataError
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -11,6 +14,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 
 from .contract import StrictParser, UnsupportedMediaType, declare_error_statuses
+
+log = logging.getLogger(__name__)
 
 
 class TongbanAPI(NinjaAPI):
@@ -108,6 +113,17 @@ def _http_error(request, exc: HttpError):
         return problems_response(request, [Problem("body", "json.invalid", "请求体不是有效的 JSON",
                                                    "the request body is not valid JSON")], 400)
     return problems_response(request, [Problem("request", "http", str(exc), str(exc))], exc.status_code)
+
+
+@api.exception_handler(DataError)
+def _database_refused_value(request, exc: DataError):
+    # A safety net, not the rule: values are checked before they reach the database (schemas, services,
+    # tongban.core.inputs). A value the database still refuses (too long for its column, out of range)
+    # was not written (the service's transaction rolled back); it is the client's input, so 422, logged
+    # for the developers to add the missing check.
+    log.warning("database refused a value: %s", exc, extra={"path": request.path})
+    return problems_response(request, [Problem("body", "value.database", "提交的某个值超出了允许的长度或范围",
+                                               "a value exceeds its allowed length or range")], 422)
 
 
 @api.exception_handler(MultiPartParserError)
