@@ -9,12 +9,8 @@ import pytest
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
 from tongban.cases import selectors, services
 from tongban.cases.models import Case, CaseMaterial, DeadlineEntry, ExtensionRequest, Notice, SubCase
-<<<<<<< HEAD
-from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-=======
 from tongban.cases.simulation import SAMPLE_PDF
-from tongban.core.errors import Conflict, InvalidInput, NotFound
->>>>>>> 496b40d (Hostile input refused at the edge: strict JSON parser and form/query checks (NUL, lone surrogates, NaN/Infinity, oversize integers), bounded question numbers, uploads checked by structure (pypdf, OFD package, Pillow), standard field vocabulary (GB 11643, GB 32100, phone, dates), OpenAPI error statuses, schemathesis over the whole API)
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tongban.workdays.calendar import add_workdays
 
 from .conftest import (
