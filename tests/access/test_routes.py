@@ -243,7 +243,7 @@ def objects(demo_full, django_db_blocker, tmp_path_factory):  # noqa: F811
         draft = services.start_case(actor=revoked, region_code="430100", bundle_code="open-restaurant",
                                     answers={"area_sqm": 800}, enterprise_uscc=enterprise.uscc)
         services.attach_file(case=draft, material_code="company-application", name="a.pdf",
-                             content=b"%PDF-1.4 revoked", actor=revoked)
+                             content=minimal_pdf("revoked"), actor=revoked)
         revoke_mandate(mandate=old, revoked_by=boss, reason="不再委托")
         scoped = User.objects.create(username="scoped-agent", kind=User.Kind.PERSON, real_name="单项代办人")
         grant_mandate(granted_by=boss, principal=enterprise, agent=scoped, item_codes=[case.plan["items"][0]["basic_code"]],

@@ -140,10 +140,13 @@ def test_end_special_on_a_finished_item_is_a_409():
     submit_complete(case, on=date.today())
     services.accept_case(case=case, actor=User.objects.get(username="changsha-clerk"))
     sub = case.subcases.order_by("id").first()
-    SubCase.objects.filter(pk=sub.pk).update(status=SubCase.Status.APPROVED, step="done")
+    SubCase.objects.filter(pk=sub.pk).update(status=SubCase.Status.APPROVED, step="")  # as a finished item is
     response = post_json(signed_in("changsha-market"), f"/api/v1/subcases/{sub.pk}/end-special",
                          json.dumps({"reason": "结束"}))
     assert response.status_code == 409 and ("state", "subcase.not_special") in problems(response)
+    response = post_json(signed_in("changsha-supervisor"), f"/api/v1/subcases/{sub.pk}/end-special",
+                         json.dumps({"reason": "结束"}))
+    assert response.status_code in (403, 409), response.content
 
 
 # --- malformed requests ----------------------------------------------------------------------------------
