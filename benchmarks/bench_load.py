@@ -14,7 +14,7 @@ What it does (loopback only, bounded in time; its own throw-away database, dropp
    for 老年人优待证 (senior preferential card: draft, form, two uploads, submit). So the mix is drafts,
    submissions, acceptances and officer actions over seven regions, and every kind of audited write.
 3. A chaos run with --chaos-procs workers: two `kill -9` of gunicorn workers (the master starts new
-   ones) and one `kill -9` of the background runner (`tongban periodic`, restarted at once).
+   ones) and one `kill -9` of the background runner (`tongban background`, restarted at once).
 4. Checks after each run, against the database: every write the server acknowledged (2xx) is there
    (lost = 0), no case was created twice and no idempotent action took effect twice (duplicated = 0),
    no response was a 5xx, and `tongban audit verify` passes. Writes whose connection died before an
@@ -141,14 +141,14 @@ class Server:
 
 
 class Runner:
-    """The background runner (periodic jobs: sweeps, status lists), as `make run` would start it."""
+    """The background runner (`tongban background`: leased tasks and the periodic jobs), as `make run` starts it."""
 
     def __init__(self, env: dict):
         self.env = env
         self.proc = self._start()
 
     def _start(self) -> subprocess.Popen:
-        return subprocess.Popen([str(BIN / "tongban"), "periodic"], env=self.env, cwd=ROOT,
+        return subprocess.Popen([str(BIN / "tongban"), "background"], env=self.env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def kill_and_restart(self) -> None:

@@ -9,6 +9,7 @@ DATABASE … TEMPLATE`), keyed by a digest of the migration files so that later 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -121,27 +122,32 @@ class LocalFederation:
             conn.execute(sql)
 
     def _template(self) -> str:
-        """A migrated, empty database to copy: path (SQLite) or database name (PostgreSQL)."""
+        """A migrated, empty database to copy: path (SQLite) or database name (PostgreSQL). Built once
+        per migration state; test workers in parallel (xdist) take a file lock so that only one builds
+        it and the others wait and reuse it."""
         tag = migrations_digest()
         lock_dir = Path(settings.VAR_DIR)
-        if self.database_url:
-            name = f"{self.template_prefix}_tpl_{tag}"
-            marker = lock_dir / f"federation-template-{name}.ok"
-            url = f"{self.database_url}/{name}"
-            if not marker.exists() or not self._pg_exists(name):
-                self._pg(f'DROP DATABASE IF EXISTS "{name}"')
-                self._pg(f'CREATE DATABASE "{name}"')
-                self._migrate(url, lock_dir)
-                marker.write_text("ok")
-            return name
-        path = lock_dir / f"federation-template-{tag}.sqlite3"
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.unlink(missing_ok=True)
-            self._migrate(f"sqlite:///{tmp}", lock_dir)
-            _checkpoint(tmp)
-            tmp.replace(path)
-        return str(path)
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / f"federation-template-{tag}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.database_url:
+                name = f"{self.template_prefix}_tpl_{tag}"
+                marker = lock_dir / f"federation-template-{name}.ok"
+                url = f"{self.database_url}/{name}"
+                if not marker.exists() or not self._pg_exists(name):
+                    self._pg(f'DROP DATABASE IF EXISTS "{name}"')
+                    self._pg(f'CREATE DATABASE "{name}"')
+                    self._migrate(url, lock_dir)
+                    marker.write_text("ok")
+                return name
+            path = lock_dir / f"federation-template-{tag}.sqlite3"
+            if not path.exists():
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.unlink(missing_ok=True)
+                self._migrate(f"sqlite:///{tmp}", lock_dir)
+                _checkpoint(tmp)
+                tmp.replace(path)
+            return str(path)
 
     def _pg_exists(self, name: str) -> bool:
         import psycopg
