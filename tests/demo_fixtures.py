@@ -12,6 +12,7 @@ def demo_catalog(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
+        atomic._from_testcase = True  # like a TestCase's own block: durable services may run inside it
         atomic.__enter__()
         try:
             import_documents(documents=build_documents())
@@ -34,6 +35,7 @@ def demo_full(django_db_setup, django_db_blocker):
         calendar.clear_cache()
         licence_cache.invalidate()
         atomic = transaction.atomic()
+        atomic._from_testcase = True  # like a TestCase's own block: durable services may run inside it
         atomic.__enter__()
         try:
             load()

@@ -12,6 +12,7 @@ def demo_world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         cache.invalidate()
         atomic = transaction.atomic()
+        atomic._from_testcase = True  # like a TestCase's own block: durable services may run inside it
         atomic.__enter__()
         try:
             demo.load()

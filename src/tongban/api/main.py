@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DataError
+from django.db import DatabaseError, DataError
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from tongban.core.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound, Problem
+from tongban.core.transactions import retryable
 
 from .contract import StrictParser, UnsupportedMediaType, declare_error_statuses
 
@@ -88,6 +89,21 @@ def _conflict(request, exc: Conflict):
 @api.exception_handler(Forbidden)
 def _forbidden(request, exc: Forbidden):
     return problems_response(request, [exc.problem], 403)
+
+
+@api.exception_handler(Busy)
+def _busy(request, exc: Busy):
+    response = problems_response(request, [exc.problem], Busy.status)
+    response["Retry-After"] = "1"
+    return response
+
+
+@api.exception_handler(DatabaseError)
+def _database_error(request, exc: DatabaseError):
+    """A lock conflict outside a service boundary is still "busy, retry", never a 500."""
+    if retryable(exc):
+        return _busy(request, Busy())
+    raise exc
 
 
 @api.exception_handler(AuthenticationError)

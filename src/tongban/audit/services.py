@@ -2,8 +2,14 @@
 
 append_entry joins the caller's transaction (or opens one): the entry commits or rolls back with
 the change it records, and because the chain head row stays locked until that commit, two appends
-can never share a seq or fork the chain. Call it as the LAST database step of a transaction: the
-head lock serialises every audit-writing transaction from the moment of the append until commit.
+can never share a seq or fork the chain. The head lock serialises every audit-writing transaction
+from the moment of the append until commit, so the append must be the LAST database step:
+
+- inside a top-level service (`tongban.core.transactions.service`) append_entry validates the entry
+  and buffers it; the service boundary writes every buffered entry, in order, just before commit
+  (an entry made inside a savepoint that rolled back is dropped with it). The returned AuditEntry
+  gets its seq and hash at that moment;
+- outside a service it appends at once (scripts, tests, the exchange's own short transactions).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from tongban.core.errors import InvalidInput, Problem
+from tongban.core.transactions import defer
 
 from .chain import GENESIS_HASH, TEXT_FIELDS, entry_hash, normalise_json
 from .models import AuditChainHead, AuditEntry
@@ -89,27 +96,30 @@ def append_entry(
     if problems:
         raise InvalidInput(problems)
 
+    entry = AuditEntry(actor=actor, before=data["before"], after=data["after"], **text)
+    if not defer(entry, using):
+        write_entries([entry], using=using)
+    return entry
+
+
+def write_entries(entries: list[AuditEntry], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Chain validated, unsaved entries onto the trail in order, in the caller's transaction."""
     # savepoint=False: inside the caller's transaction an audit failure must fail the whole
     # transaction (it cannot be caught and skipped), and two statements are saved per append.
     with transaction.atomic(using=using, savepoint=False):
         connection = connections[using]
         last_seq, last_hash = _lock_head(connection)
-        entry = AuditEntry(
-            seq=last_seq + 1,
-            at=timezone.now(),  # taken under the lock, so times follow seq on one clock
-            actor=actor,
-            prev_hash=last_hash,
-            before=data["before"],
-            after=data["after"],
-            **text,
-        )
-        entry.hash = entry.compute_hash()
-        entry._appending = True
-        entry.save(using=using)
-        entry._appending = False
+        for entry in entries:
+            entry.seq = last_seq + 1
+            entry.at = timezone.now()  # taken under the lock, so times follow seq on one clock
+            entry.prev_hash = last_hash
+            entry.hash = entry.compute_hash()
+            entry._appending = True
+            entry.save(using=using)
+            entry._appending = False
+            last_seq, last_hash = entry.seq, entry.hash
         with connection.cursor() as cursor:
-            cursor.execute(_head_sql(connection, "update"), [entry.seq, entry.hash, AuditChainHead.SINGLETON_ID])
-    return entry
+            cursor.execute(_head_sql(connection, "update"), [last_seq, last_hash, AuditChainHead.SINGLETON_ID])
 
 
 def _contains_nul(value: Any) -> bool:

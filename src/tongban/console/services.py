@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from tongban.accounts.roles import Role
 from tongban.audit.services import append_entry
 from tongban.core.errors import InvalidInput, NotFound, Problem
+from tongban.core.transactions import service
 from tongban.regions.models import ServiceHall, Window
 
 from .models import Ticket
@@ -25,14 +25,14 @@ def window_categories(window: Window) -> list[str]:
     return [c.strip() for c in (window.categories or "").split(",") if c.strip() in Ticket.Category.values]
 
 
-@transaction.atomic
+@service
 def take_ticket(*, hall: ServiceHall, category: str, on: date | None = None) -> Ticket:
     """A new waiting ticket for `category` in `hall`, numbered after today's last one."""
     if category not in Ticket.Category.values:
         raise InvalidInput(Problem("category", "ticket.category", "请选择业务类别（企业、个人、跨域通办或统一出件）",
                                    "choose a category: enterprise, personal, cross-region or delivery"))
     on = on or timezone.localdate()
-    hall = ServiceHall.objects.select_for_update().get(pk=hall.pk)
+    hall = ServiceHall.objects.select_for_update(of=("self",)).get(pk=hall.pk)  # the day's numbering mutex
     last = Ticket.objects.filter(hall=hall, day=on).aggregate(n=Max("number"))["n"] or 0
     return Ticket.objects.create(hall=hall, day=on, number=last + 1, category=category)
 
@@ -42,7 +42,7 @@ def _require_clerk_of(window: Window, actor) -> None:
         raise NotFound("window")
 
 
-@transaction.atomic
+@service
 def call_next(*, window: Window, actor, on: date | None = None) -> Ticket | None:
     """The ticket this window was serving is done; the oldest waiting ticket of the window's categories
     is called to it (None when nobody waits). Only a clerk of the window's hall may call."""
@@ -54,7 +54,7 @@ def call_next(*, window: Window, actor, on: date | None = None) -> Ticket | None
                                    "this window has no queue categories"))
     now = timezone.now()
     Ticket.objects.filter(window=window, status=Ticket.Status.CALLED).update(status=Ticket.Status.DONE, done_at=now)
-    waiting = (Ticket.objects.select_for_update(skip_locked=True)
+    waiting = (Ticket.objects.select_for_update(skip_locked=True, of=("self",))
                .filter(hall_id=window.hall_id, day=on, status=Ticket.Status.WAITING, category__in=categories)
                .order_by("number"))
     ticket = waiting.first()
@@ -68,7 +68,7 @@ def call_next(*, window: Window, actor, on: date | None = None) -> Ticket | None
     return ticket
 
 
-@transaction.atomic
+@service
 def finish_ticket(*, window: Window, actor) -> int:
     """The window is done with the person it called (without calling the next one)."""
     _require_clerk_of(window, actor)

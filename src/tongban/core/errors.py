@@ -61,3 +61,15 @@ class Forbidden(Exception):
 
 def problem(field: str, rule: str, zh: str, en: str) -> Problem:
     return Problem(field=field, rule=rule, zh=zh, en=en)
+
+
+class Busy(Conflict):
+    """The database chose this request as the loser of a lock conflict twice in a row (a deadlock or a
+    serialization failure, retried once at the service boundary). Nothing was written; retrying later
+    is safe. The API answers 503 with Retry-After; pages that show a Conflict show this message too."""
+
+    status = 503
+
+    def __init__(self):
+        super().__init__("系统繁忙，本次操作未生效，请稍后重试", "the system is busy; nothing was changed, please retry",
+                         rule="busy.retry")

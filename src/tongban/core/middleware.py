@@ -33,6 +33,26 @@ class RequestLogMiddleware:
             )
         return response
 
+    def process_exception(self, request, exception):
+        """Pages: a lock conflict the service boundary could not resolve is a 503 "busy, please
+        retry" in both languages, never a 500 (the API answers the same problem as JSON)."""
+        from django.db import DatabaseError
+
+        from .errors import Busy
+        from .transactions import retryable
+
+        if isinstance(exception, Busy) or (isinstance(exception, DatabaseError) and retryable(exception)):
+            from django.http import HttpResponse
+            from django.utils.html import escape
+
+            problem = Busy().problem
+            response = HttpResponse(f"<!doctype html><meta charset=utf-8><title>{escape(problem.zh)}</title>"
+                                    f"<p>{escape(problem.zh)}</p><p lang=en>{escape(problem.en)}</p>",
+                                    status=Busy.status)
+            response["Retry-After"] = "1"
+            return response
+        return None
+
 
 class HostileInputMiddleware:
     """Refuses, before any view runs, what no view should see: NUL characters or lone surrogates in the

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from tongban.core.codes import mask
 from tongban.core.errors import Conflict, InvalidInput, Problem
+from tongban.core.transactions import service
 from tongban.regions.models import Department
 
 from . import models, selectors
@@ -35,6 +35,7 @@ def _grant_snapshot(grant: models.Grant, field_names: list[str] | None = None) -
     }
 
 
+@service
 def grant_request(*, resource_code: str, consumer: Department, fields: list[str], purpose: str,
                   valid_until: datetime, actor, valid_from: datetime | None = None) -> models.Grant:
     """A consumer department asks for some fields of a resource, for a purpose and a period."""
@@ -78,39 +79,38 @@ def grant_request(*, resource_code: str, consumer: Department, fields: list[str]
     # approves as for 有条件共享.
     unconditional = resource.sharing_type == models.SharingType.UNCONDITIONAL and not any(
         known[name].sensitivity == models.Sensitivity.HIGHLY_SENSITIVE for name in wanted)
-    with transaction.atomic():
-        grant = models.Grant(resource=resource, consumer=consumer, purpose=purpose.strip(), valid_from=valid_from,
-                             valid_until=valid_until, requested_by=actor, requested_at=now)
-        if unconditional:
-            grant.status = models.Grant.Status.GRANTED
-            grant.decided_at = now
-            grant.decision_reason = "无条件共享，申请即授权 / unconditional resource: granted on request"
-        grant.full_clean()
-        grant.save()
-        grant.fields.set([known[name] for name in wanted])
-        audit("exchange.grant_granted" if unconditional else "exchange.grant_requested", actor=actor, role=role,
-              object_type="exchange.grant", object_id=str(grant.pk), region_code=consumer.region_id,
-              reason=purpose.strip(), after=_grant_snapshot(grant, wanted))
+    grant = models.Grant(resource=resource, consumer=consumer, purpose=purpose.strip(), valid_from=valid_from,
+                         valid_until=valid_until, requested_by=actor, requested_at=now)
+    if unconditional:
+        grant.status = models.Grant.Status.GRANTED
+        grant.decided_at = now
+        grant.decision_reason = "无条件共享，申请即授权 / unconditional resource: granted on request"
+    grant.full_clean()
+    grant.save()
+    grant.fields.set([known[name] for name in wanted])
+    audit("exchange.grant_granted" if unconditional else "exchange.grant_requested", actor=actor, role=role,
+          object_type="exchange.grant", object_id=str(grant.pk), region_code=consumer.region_id,
+          reason=purpose.strip(), after=_grant_snapshot(grant, wanted))
     return grant
 
 
+@service
 def _decide(*, grant_id: int, actor, approve: bool, reason: str) -> models.Grant:
-    with transaction.atomic():
-        grant = access_grant_for(actor, grant_id)
-        role = grant_role_for(actor, grant, GrantAction.DECIDE)
-        grant = models.Grant.objects.select_for_update().select_related("resource__owner", "consumer").get(pk=grant.pk)
-        if grant.status != models.Grant.Status.REQUESTED:
-            raise Conflict(f"该授权当前状态为“{grant.get_status_display()}”，不能再审批",
-                           f"the grant is {grant.status}; only a requested grant can be decided")
-        if not approve and not (reason or "").strip():
-            raise InvalidInput(Problem("reason", "required", "拒绝授权必须说明理由", "a denial needs a reason"))
-        before = _grant_snapshot(grant)
-        grant.status = models.Grant.Status.GRANTED if approve else models.Grant.Status.DENIED
-        grant.decided_by, grant.decided_at, grant.decision_reason = actor, timezone.now(), (reason or "").strip()
-        grant.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        audit("exchange.grant_approved" if approve else "exchange.grant_denied", actor=actor, role=role,
-              object_type="exchange.grant", object_id=str(grant.pk), region_code=grant.resource.owner.region_id,
-              reason=grant.decision_reason, before=before, after=_grant_snapshot(grant))
+    grant = access_grant_for(actor, grant_id)
+    role = grant_role_for(actor, grant, GrantAction.DECIDE)
+    grant = models.Grant.objects.select_for_update(of=("self",)).select_related("resource__owner", "consumer").get(pk=grant.pk)
+    if grant.status != models.Grant.Status.REQUESTED:
+        raise Conflict(f"该授权当前状态为“{grant.get_status_display()}”，不能再审批",
+                       f"the grant is {grant.status}; only a requested grant can be decided")
+    if not approve and not (reason or "").strip():
+        raise InvalidInput(Problem("reason", "required", "拒绝授权必须说明理由", "a denial needs a reason"))
+    before = _grant_snapshot(grant)
+    grant.status = models.Grant.Status.GRANTED if approve else models.Grant.Status.DENIED
+    grant.decided_by, grant.decided_at, grant.decision_reason = actor, timezone.now(), (reason or "").strip()
+    grant.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    audit("exchange.grant_approved" if approve else "exchange.grant_denied", actor=actor, role=role,
+          object_type="exchange.grant", object_id=str(grant.pk), region_code=grant.resource.owner.region_id,
+          reason=grant.decision_reason, before=before, after=_grant_snapshot(grant))
     return grant
 
 
@@ -123,24 +123,24 @@ def grant_deny(*, grant_id: int, actor, reason: str) -> models.Grant:
     return _decide(grant_id=grant_id, actor=actor, approve=False, reason=reason)
 
 
+@service
 def grant_revoke(*, grant_id: int, actor, reason: str) -> models.Grant:
     """The owner revokes, or the consumer gives up, a granted (or still requested) grant."""
     if not (reason or "").strip():
         raise InvalidInput(Problem("reason", "required", "撤销授权必须说明理由", "a revocation needs a reason"))
-    with transaction.atomic():
-        grant = access_grant_for(actor, grant_id)
-        role = grant_role_for(actor, grant, GrantAction.REVOKE)
-        grant = models.Grant.objects.select_for_update().select_related("resource__owner", "consumer").get(pk=grant.pk)
-        if grant.status not in (models.Grant.Status.GRANTED, models.Grant.Status.REQUESTED):
-            raise Conflict(f"该授权当前状态为“{grant.get_status_display()}”，不能撤销",
-                           f"the grant is {grant.status}; it cannot be revoked")
-        before = _grant_snapshot(grant)
-        grant.status = models.Grant.Status.REVOKED
-        grant.revoked_by, grant.revoked_at, grant.revoke_reason = actor, timezone.now(), reason.strip()
-        grant.save(update_fields=["status", "revoked_by", "revoked_at", "revoke_reason"])
-        audit("exchange.grant_revoked", actor=actor, role=role, object_type="exchange.grant",
-              object_id=str(grant.pk), region_code=actor.region_id or grant.consumer.region_id,
-              reason=grant.revoke_reason, before=before, after=_grant_snapshot(grant))
+    grant = access_grant_for(actor, grant_id)
+    role = grant_role_for(actor, grant, GrantAction.REVOKE)
+    grant = models.Grant.objects.select_for_update(of=("self",)).select_related("resource__owner", "consumer").get(pk=grant.pk)
+    if grant.status not in (models.Grant.Status.GRANTED, models.Grant.Status.REQUESTED):
+        raise Conflict(f"该授权当前状态为“{grant.get_status_display()}”，不能撤销",
+                       f"the grant is {grant.status}; it cannot be revoked")
+    before = _grant_snapshot(grant)
+    grant.status = models.Grant.Status.REVOKED
+    grant.revoked_by, grant.revoked_at, grant.revoke_reason = actor, timezone.now(), reason.strip()
+    grant.save(update_fields=["status", "revoked_by", "revoked_at", "revoke_reason"])
+    audit("exchange.grant_revoked", actor=actor, role=role, object_type="exchange.grant",
+          object_id=str(grant.pk), region_code=actor.region_id or grant.consumer.region_id,
+          reason=grant.revoke_reason, before=before, after=_grant_snapshot(grant))
     return grant
 
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import segno
-from django.db import transaction
 from django.utils import timezone
 
 from tongban.audit.services import append_entry
 from tongban.core.codes import check_basic_code, mask
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.transactions import service
 
 from . import crypto, keystore
 from .models import Licence, LicenceUse, UseAuthorisation
@@ -109,7 +109,7 @@ def _disclose(licence: Licence, fields: list[str]) -> dict:
     return values
 
 
-@transaction.atomic
+@service
 def verify_show_token(*, token: str, now: datetime | None = None) -> dict:
     """Check a scanned show token and the licence behind it; log the scan for the holder."""
     now = now or timezone.now()
@@ -138,7 +138,7 @@ def _digest(code: str) -> str:
     return hashlib.sha256(b"tongban-use-code:" + code.strip().upper().encode()).hexdigest()
 
 
-@transaction.atomic
+@service
 def authorise_use(*, holder, licence_id: int, item_basic_code: str, case_ref: str,
                   ttl: timedelta = timedelta(minutes=AUTHORISATION_MINUTES),
                   now: datetime | None = None) -> tuple[UseAuthorisation, str]:
@@ -162,7 +162,7 @@ def authorise_use(*, holder, licence_id: int, item_basic_code: str, case_ref: st
     return authorisation, code
 
 
-@transaction.atomic
+@service
 def consume_authorisation(*, code: str, item_basic_code: str, case_ref: str, officer, reason: str,
                           now: datetime | None = None) -> VerifiedLicence:
     """An officer uses an authorisation code once, for its item and case; the licence is verified
@@ -172,7 +172,7 @@ def consume_authorisation(*, code: str, item_basic_code: str, case_ref: str, off
     if officer is None or getattr(officer, "kind", "") != "staff":
         raise NotFound("authorisation")
     now = now or timezone.now()
-    authorisation = (UseAuthorisation.objects.select_for_update().select_related("licence__signing_key")
+    authorisation = (UseAuthorisation.objects.select_for_update(of=("self",)).select_related("licence__signing_key")
                      .filter(code_digest=_digest(code or "")).first())
     if authorisation is None:
         raise NotFound("authorisation")

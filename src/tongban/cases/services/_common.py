@@ -88,20 +88,40 @@ def issue_notice(case: Case, kind: str, *, title: str, paragraphs: list[str], ro
 
 
 def lock_case(case: Case | int) -> Case:
+    """Lock the case row only (its region rows are read, not locked): the first lock of every case service."""
     pk = case.pk if isinstance(case, Case) else case
     try:
-        return Case.objects.select_for_update().select_related("region", "intake_region").get(pk=pk)
+        return Case.objects.select_for_update(of=("self",)).select_related("region", "intake_region").get(pk=pk)
     except Case.DoesNotExist:
         raise NotFound("case") from None
 
 
-def lock_subcase(subcase: SubCase | int) -> SubCase:
+def lock_subcase(subcase: SubCase | int, *, case: Case | None = None) -> SubCase:
+    """Lock one sub-case row after its case (the lock order: case, then sub-cases). Pass `case` when
+    this transaction already holds its lock; otherwise the case id is read unlocked and the case is
+    locked first. Department, workflow and item rows are read, never locked."""
     pk = subcase.pk if isinstance(subcase, SubCase) else subcase
+    if case is None:
+        case_id = SubCase.objects.filter(pk=pk).values_list("case_id", flat=True).first()
+        if case_id is None:
+            raise NotFound("subcase")
+        case = lock_case(case_id)
     try:
-        return (SubCase.objects.select_for_update()
-                .select_related("case", "department", "workflow", "item_version__item").get(pk=pk))
+        sub = (SubCase.objects.select_for_update(of=("self",))
+               .select_related("department", "workflow", "item_version__item").get(pk=pk, case_id=case.pk))
     except SubCase.DoesNotExist:
         raise NotFound("subcase") from None
+    sub.case = case
+    return sub
+
+
+def lock_subcases(case: Case, **filters) -> list[SubCase]:
+    """Lock the case's sub-cases matching `filters`, in position order, after the case (already locked)."""
+    subs = list(case.subcases.filter(**filters).select_for_update(of=("self",))
+                .select_related("department", "workflow", "item_version__item").order_by("position"))
+    for sub in subs:
+        sub.case = case
+    return subs
 
 
 def require_status(case: Case, *allowed: str) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
 from django.utils import timezone
 
 from tongban.core.errors import Conflict, InvalidInput, Problem
+from tongban.core.transactions import service
 from tongban.regions.models import Window
 
 from ..models import Case, SubCase
@@ -37,7 +37,7 @@ def _results(case: Case) -> list[tuple[str, str]]:
     return rows
 
 
-@transaction.atomic
+@service
 def choose_delivery(*, case: Case, actor, method: str, window_id: int | None = None, address: str = "") -> Case:
     """The applicant (or the window clerk for them) chooses how to receive the results, any time before delivery."""
     case = lock_case(case)
@@ -98,7 +98,7 @@ def _deliver(case: Case, actor, on: date) -> None:
                                                                 "tracking_number": case.tracking_number})
 
 
-@transaction.atomic
+@service
 def deliver_case(*, case: Case, actor, tracking_number: str = "", on: date | None = None) -> Case:
     """At the window: hand the results over (pickup) or record the post's tracking number."""
     case = lock_case(case)

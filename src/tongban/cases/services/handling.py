@@ -1,9 +1,10 @@
 """Handling (办理): officers move sub-cases through their item's workflow; stages start by themselves;
 pauses and extensions move the deadlines; a denied or withdrawn item cancels what depends on it.
 
-Concurrency: every action locks the sub-case row and names the step the officer saw, so of two
-officers acting at once one wins and the other gets a 409; an idempotency key makes a repeated
-request return the first answer without acting twice.
+Concurrency: every action locks the case row, then the sub-case row (the lock order of
+docs/decisions/0008-lock-rule.md) and names the step the officer saw, so of two officers acting at once
+one wins and the other gets a 409; an idempotency key makes a repeated request return the first answer
+without acting twice.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from tongban.accounts.roles import Role
 from tongban.core.access import require
-from tongban.core.errors import Conflict, InvalidInput, Problem
+from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.transactions import service
 
 from .. import deadlines, workflows
 from ..access import ExtensionAction, SubcaseAction
@@ -28,6 +30,7 @@ from ._common import (
     issue_notice,
     lock_case,
     lock_subcase,
+    lock_subcases,
     require_case,
     require_reason,
     require_subcase,
@@ -68,7 +71,7 @@ def start_ready_subcases(case: Case, *, on: date, actor=None) -> list[SubCase]:
         if sub.status not in (SubCase.Status.PENDING, SubCase.Status.WAITING):
             continue
         if all(by_key[k].status == SubCase.Status.APPROVED for k in sub.after if k in by_key):
-            sub = lock_subcase(sub)
+            sub = lock_subcase(sub, case=case)
             _attach_results(case, sub, by_key)
             sub.status, sub.started_on = SubCase.Status.ACTIVE, on
             sub.step = sub.workflow.steps()[0]["code"]
@@ -109,16 +112,21 @@ def _attach_results(case: Case, sub: SubCase, by_key: dict[str, SubCase]) -> Non
         row.save()
 
 
-@transaction.atomic
 def fetch_shared_material(*, case: Case, material_code: str, actor) -> CaseMaterial:
     """A material with source `data` is fetched for the officer from the owning department's register
-    (through the exchange: purpose-bound, granted fields only, logged on both sides) instead of an upload."""
+    (through the exchange: purpose-bound, granted fields only, logged on both sides) instead of an upload.
+
+    The register is queried outside any transaction (it may be a slow HTTP call, and no case row may stay
+    locked meanwhile); the answer is then written in a short transaction of its own."""
     from tongban.exchange import selectors as exchange_selectors
     from tongban.exchange.querying import query
 
-    case = lock_case(case)
+    case = (Case.objects.select_related("region", "intake_region", "enterprise__legal_representative")
+            .filter(pk=case.pk).first())
+    if case is None:
+        raise NotFound("case")
     require_case(actor, case, CaseAction.FETCH_SHARED)
-    row = case.materials.select_for_update().filter(code=material_code).first()
+    row = case.materials.filter(code=material_code).first()
     if row is None or not row.data_resource:
         raise InvalidInput(Problem("material", "material.not_shared", "该材料不能通过数据共享获取",
                                    "this material cannot be fetched from shared data"))
@@ -130,10 +138,21 @@ def fetch_shared_material(*, case: Case, material_code: str, actor) -> CaseMater
     fields = list(resource.fields.filter(pk__in=granted).values_list("name", flat=True))
     answer = query(resource_code=resource.code, subject=subject, fields=fields,
                    purpose=f"办件 {case.number} 审查：核验免提交材料“{row.name}”", case_ref=case.number, actor=actor)
+    return _store_shared_material(case_pk=case.pk, material_code=row.code, resource_code=resource.code,
+                                  answer=answer, actor=actor)
+
+
+@service
+def _store_shared_material(*, case_pk: int, material_code: str, resource_code: str, answer, actor) -> CaseMaterial:
+    case = lock_case(case_pk)
+    require_case(actor, case, CaseAction.FETCH_SHARED)  # again: the case may have moved on meanwhile
+    row = case.materials.select_for_update(of=("self",)).filter(code=material_code).first()
+    if row is None:
+        raise NotFound("material")
     row.data = {**answer.as_dict(), "fetched_by": actor.get_username(), "fetched_at": timezone.now().isoformat()}
     row.status = CaseMaterial.Status.SHARED if row.status != CaseMaterial.Status.PROVIDED else row.status
     row.save()
-    trail("material_data_fetched", case, actor=actor, after={"material": row.code, "resource": resource.code,
+    trail("material_data_fetched", case, actor=actor, after={"material": row.code, "resource": resource_code,
                                                             "query": answer.ref})
     return row
 
@@ -181,7 +200,7 @@ def _cancel_dependants(case: Case, cause: SubCase, on: date, actor) -> list[SubC
             if sub.key not in dead and sub.is_open and dead & set(sub.after):
                 dead.add(sub.key)
                 changed = True
-                sub = lock_subcase(sub)
+                sub = lock_subcase(sub, case=case)
                 before = snapshot(sub)
                 cause_text = f"前置事项“{cause.item_version.name}”{cause.get_status_display()}"
                 reason = f"{cause_text}，本事项无法继续办理"
@@ -219,7 +238,7 @@ def _require_officer(sub: SubCase, actor, step: dict) -> str:
     return require_subcase(actor, sub, SubcaseAction.HANDLE, step=step)
 
 
-@transaction.atomic
+@service
 def claim(*, subcase: SubCase, actor, on: date | None = None) -> SubCase:
     """An officer takes a sub-case from the department's queue (认领)."""
     sub = lock_subcase(subcase)
@@ -249,9 +268,8 @@ def act(*, subcase: SubCase, actor, action: str, step: str, reason: str = "", ke
     if replay is not None:
         return _check_replay(replay, subcase, action)
     try:
-        with transaction.atomic():
-            return _act(subcase=subcase, actor=actor, action=action, step=step, reason=reason, key=key, days=days,
-                        procedure=procedure, materials=materials or {}, decision=decision or {}, on=today(on))
+        return _act(subcase=subcase, actor=actor, action=action, step=step, reason=reason, key=key, days=days,
+                    procedure=procedure, materials=materials or {}, decision=decision or {}, on=today(on))
     except IntegrityError:
         replay = _replayed(key)  # the same key won a race a moment ago
         if replay is None:
@@ -265,8 +283,9 @@ def _check_replay(replay: Action, subcase: SubCase, action: str) -> SubCase:
     return SubCase.objects.get(pk=subcase.pk)
 
 
+@service
 def _act(*, subcase, actor, action, step, reason, key, days, procedure, materials, decision, on) -> SubCase:
-    sub = lock_subcase(subcase)
+    sub = lock_subcase(subcase)  # the case first, then the sub-case
     replay = _replayed(key)  # the same request may have acted while we waited for the lock
     if replay is not None:
         return _check_replay(replay, subcase, action)
@@ -406,14 +425,17 @@ def _extend(sub: SubCase, case: Case, actor, current: dict, *, on: date, reason:
 # --- what happens between officer actions ---------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def decide_extension(*, request: ExtensionRequest, actor, approve: bool, reason: str = "",
                      on: date | None = None) -> ExtensionRequest:
     """A supervisor of the department's region approves or rejects an extension; approved days are
     added to both due dates and the applicant is told in writing."""
     on = today(on)
-    request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
-    sub = lock_subcase(request.subcase_id)
+    subcase_id = ExtensionRequest.objects.filter(pk=request.pk).values_list("subcase_id", flat=True).first()
+    if subcase_id is None:
+        raise NotFound("extension")
+    sub = lock_subcase(subcase_id)  # case, sub-case, then the request that hangs off it
+    request = ExtensionRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
     require(actor, "extension-request", ExtensionAction.DECIDE, request)
     if request.status != ExtensionRequest.Status.PENDING:
         raise Conflict("该延期申请已处理", "this extension request has been decided", rule="extension.decided")
@@ -441,7 +463,7 @@ def decide_extension(*, request: ExtensionRequest, actor, approve: bool, reason:
     return request
 
 
-@transaction.atomic
+@service
 def end_special_procedure(*, subcase: SubCase, actor, reason: str, on: date | None = None) -> SubCase:
     """The special procedure is over: the clock runs again and the days it took move the due dates."""
     on = today(on)
@@ -460,14 +482,14 @@ def end_special_procedure(*, subcase: SubCase, actor, reason: str, on: date | No
     return sub
 
 
-@transaction.atomic
+@service
 def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubCase]:
     """The applicant answers a correction request (补正): every defective material must have been
     replaced; the held items resume with the same officer and their due dates move by the pause."""
     on = today(on)
     case = lock_case(case)
     require_case(actor, case, CaseAction.SUPPLY)
-    held = list(case.subcases.filter(hold=SubCase.Hold.CORRECTION).select_related("department"))
+    held = lock_subcases(case, hold=SubCase.Hold.CORRECTION)
     if not held:
         raise Conflict("没有待补正的事项", "no item is waiting for a correction", rule="correction.none")
     defective = [m for m in case.materials.filter(status=CaseMaterial.Status.DEFECTIVE)]
@@ -476,7 +498,6 @@ def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubC
                                     f"replace the defective material {m.code} first") for m in defective])
     resumed = []
     for sub in held:
-        sub = lock_subcase(sub)
         before = snapshot(sub)
         days = _resume(sub, on, "申请人已补正", actor)
         sub.revision += 1
@@ -487,13 +508,15 @@ def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubC
     return resumed
 
 
-@transaction.atomic
+@service
 def supply_minor_material(*, case: Case, material_code: str, actor, on: date | None = None) -> CaseMaterial:
     """A 容缺 material arrives after acceptance (its file was attached): items held for it resume."""
     on = today(on)
     case = lock_case(case)
     require_case(actor, case, CaseAction.SUPPLY)
-    row = case.materials.select_for_update().filter(code=material_code, status=CaseMaterial.Status.PENDING).first()
+    minor_held = lock_subcases(case, hold=SubCase.Hold.MINOR)
+    row = (case.materials.select_for_update(of=("self",))
+           .filter(code=material_code, status=CaseMaterial.Status.PENDING).first())
     if row is None:
         raise InvalidInput(Problem("material", "minor.not_pending", "该材料不是待补齐的容缺材料",
                                    "this material is not pending"))
@@ -501,9 +524,8 @@ def supply_minor_material(*, case: Case, material_code: str, actor, on: date | N
         raise InvalidInput(Problem("file", "required", "请先上传该材料", "attach the material's file first"))
     row.status, row.promised_by = CaseMaterial.Status.PROVIDED, None
     row.save()
-    for sub in case.subcases.filter(hold=SubCase.Hold.MINOR):
+    for sub in minor_held:
         if not _pending_minor(sub):
-            sub = lock_subcase(sub)
             before = snapshot(sub)
             _resume(sub, on, f"容缺材料已补齐：{row.name}", actor)
             sub.revision += 1
@@ -515,7 +537,7 @@ def supply_minor_material(*, case: Case, material_code: str, actor, on: date | N
 
 def stop_for_missing_minor(sub: SubCase, row: CaseMaterial, on: date) -> None:
     """容缺 promise broken: the item stops (终止) and its dependants are cancelled."""
-    sub = lock_subcase(sub)
+    sub = lock_subcase(sub)  # the case first, then the sub-case
     if not sub.is_open:
         return
     case = sub.case
@@ -532,15 +554,18 @@ def stop_for_missing_minor(sub: SubCase, row: CaseMaterial, on: date) -> None:
     after_change(lock_case(case), on, None)
 
 
+stop_for_missing_minor_service = service(stop_for_missing_minor)
+
+
 # --- withdrawal -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = None) -> SubCase:
     """The applicant withdraws one item: it and the items that need its result stop; the rest go on."""
     on = today(on)
-    sub = lock_subcase(subcase)
-    case = lock_case(sub.case)
+    sub = lock_subcase(subcase)  # the case first, then the sub-case
+    case = sub.case
     require_subcase(actor, sub, SubcaseAction.WITHDRAW)
     if not sub.is_open:
         raise Conflict("该事项已办结，不能撤回", "the item is already finished", rule="subcase.finished")
@@ -556,7 +581,7 @@ def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = Non
     return sub
 
 
-@transaction.atomic
+@service
 def withdraw_case(*, case: Case, actor, reason: str, on: date | None = None) -> Case:
     """The applicant withdraws the whole case: every item not yet decided stops; decided ones keep
     their results (a decision already made is not undone by a withdrawal)."""
@@ -567,8 +592,7 @@ def withdraw_case(*, case: Case, actor, reason: str, on: date | None = None) -> 
         raise Conflict("该办件已结束，不能撤回", "the case is already closed", rule="case.closed")
     reason = require_reason(reason)
     before = snapshot(case)
-    for sub in case.subcases.filter(status__in=SubCase.OPEN):
-        sub = lock_subcase(sub)
+    for sub in lock_subcases(case, status__in=SubCase.OPEN):
         _finish(sub, SubCase.Status.WITHDRAWN, on, reason)
         sub.revision += 1
         sub.save()

@@ -10,7 +10,6 @@ from datetime import date
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 
 from tongban.accounts.models import Enterprise, User
@@ -23,6 +22,7 @@ from tongban.catalog.models import ItemVersion
 from tongban.catalog.selectors import versions_in_force
 from tongban.core.codes import check_id_number, check_uscc
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
+from tongban.core.transactions import service
 from tongban.regions.models import Region
 from tongban.workdays.calendar import add_workdays
 
@@ -133,12 +133,15 @@ def _check_cross_region(plan: dict, region_code: str, intake_region: Region, on:
                                    f"these items cannot be accepted here across regions: {', '.join(refused)}"))
 
 
-@transaction.atomic
 def start_case(*, actor, region_code: str, bundle_code: str = "", item_code: str = "", answers: dict | None = None,
                enterprise_uscc: str = "", applicant_id_number: str = "", applicant_name: str = "",
                prefill: bool = True, on: date | None = None) -> Case:
     """A draft case for a bundle or a single item; the plan and the checklist are computed, the form
-    prefilled from shared data where granted. The versions in force today stay with the case."""
+    prefilled from shared data where granted. The versions in force today stay with the case.
+
+    Not one transaction: the draft is committed first (the case number's counter row is locked only
+    that long), then the prefill queries the registers outside any transaction (an HTTP adapter may
+    take seconds) and writes what it got in a short transaction of its own."""
     on = today(on)
     if bool(bundle_code) == bool(item_code):
         raise InvalidInput(Problem("bundle", "bundle_or_item", "请选择一件事或一个事项（二选一）",
@@ -160,6 +163,18 @@ def start_case(*, actor, region_code: str, bundle_code: str = "", item_code: str
     if window and intake_region is None:
         raise InvalidInput(Problem("actor", "clerk.region", "窗口人员未配置所属区划", "the clerk has no region"))
     _check_cross_region(plan, region_code, intake_region, on)
+    case = _create_draft(actor=actor, plan=plan, party=party, bundle_code=bundle_code, item_code=item_code,
+                         bundle_version=bundle_version, region=region, intake_region=intake_region, window=window,
+                         on=on)
+    if prefill:
+        prefill_case(case, actor)
+    return case
+
+
+@service
+def _create_draft(*, actor, plan: dict, party: dict, bundle_code: str, item_code: str, bundle_version, region: Region,
+                  intake_region: Region, window: bool, on: date) -> Case:
+    """The draft's rows in one short transaction: the case number's counter row is locked from here to commit."""
     case = Case.objects.create(
         number=numbers.reserve_case_number(intake_region.code, on), kind=Case.Kind.BUNDLE if bundle_code else Case.Kind.ITEM,
         channel=Case.Channel.WINDOW if window else Case.Channel.ONLINE, title=plan["bundle"]["name"],
@@ -167,37 +182,57 @@ def start_case(*, actor, region_code: str, bundle_code: str = "", item_code: str
         intake_hall=actor.hall if window else None, plan_date=on, filed_by=actor, answers=plan["answers"], plan=plan,
         **party)
     _sync_materials(case)
-    if prefill:
-        _prefill(case, actor)
     trail("started", case, actor=actor, after={"plan_items": [i["code"] for i in plan["items"]],
                                                "channel": case.channel, "intake_region": intake_region.code})
     return case
 
 
-def _prefill(case: Case, actor) -> None:
-    """Fill the merged form's standard fields from shared data (自动填报), each marked with its source.
-    Anything not granted or not found stays for the applicant to type; refusals are logged by the exchange."""
+def prefill_case(case: Case, actor) -> list[str]:
+    """Fill the merged form's standard fields from shared data (自动填报), each marked with its source,
+    and return the names of the fields that could not be prefilled (the applicant types them).
+
+    Runs outside any transaction. A refusal (not granted, no record) is normal and logged at INFO; a
+    failing register is logged at ERROR with the case number, and the fields it should have filled are
+    marked in `form_sources` as not prefilled (with why) so the applicant sees it; intake goes on."""
     from tongban.exchange.querying import prefill as exchange_prefill
 
     properties = case.plan.get("form", {}).get("properties", {})
     standard = [p["x-standard"] for p in properties.values() if p.get("x-standard")]
     if not standard:
-        return
+        return []
+    failure = None
     try:
-        with transaction.atomic():
-            values = exchange_prefill(subject=case.applicant_code, standard_fields=standard, actor=actor,
-                                      case_ref=case.number)
+        values = exchange_prefill(subject=case.applicant_code, standard_fields=standard, actor=actor,
+                                  case_ref=case.number)
     except (InvalidInput, NotFound, Conflict, PermissionError) as exc:
-        log.info("prefill skipped for %s: %s", case.number, exc)
-        return
-    except Exception as exc:  # an unreachable register must not stop the applicant from starting
-        log.warning("prefill failed for %s: %s", case.number, exc)
-        return
-    for name, prop in properties.items():
-        got = values.get(prop.get("x-standard"))
-        if got is not None and got.get("value") not in (None, ""):
-            case.form[name] = got["value"]
-            case.form_sources[name] = {k: v for k, v in got.items() if k != "value"}
+        log.info("prefill refused for case %s: %s", case.number, exc)
+        values, failure = {}, "refused"
+    except Exception:  # an unreachable register must not stop the applicant from starting
+        log.exception("prefill failed for case %s: fields %s not prefilled", case.number, ", ".join(standard))
+        values, failure = {}, "failed"
+    got = {name: values[prop["x-standard"]] for name, prop in properties.items()
+           if prop.get("x-standard") and (values.get(prop["x-standard"]) or {}).get("value") not in (None, "")}
+    missing = [name for name, prop in properties.items() if prop.get("x-standard") and name not in got]
+    if got or (failure == "failed" and missing):
+        _store_prefill(case.pk, got, missing if failure == "failed" else [])
+        case.refresh_from_db(fields=["form", "form_sources", "updated_at"])
+    return missing
+
+
+PREFILL_FAILED = {"prefill": "failed", "zh": "共享数据暂时无法获取，请手工填写", "en": "shared data unavailable; please type it"}
+
+
+@service
+def _store_prefill(case_pk: int, got: dict[str, dict], failed: list[str]) -> None:
+    """Write the prefill result: only into fields still empty (the applicant may have typed meanwhile)."""
+    case = lock_case(case_pk)
+    for name, answer in got.items():
+        if case.form.get(name) in (None, ""):
+            case.form[name] = answer["value"]
+            case.form_sources[name] = {k: v for k, v in answer.items() if k != "value"}
+    for name in failed:
+        if case.form.get(name) in (None, ""):
+            case.form_sources[name] = dict(PREFILL_FAILED)
     case.save(update_fields=["form", "form_sources", "updated_at"])
 
 
@@ -234,7 +269,7 @@ def _editable(case: Case, actor) -> Case:
     return case
 
 
-@transaction.atomic
+@service
 def update_draft(*, case: Case, actor, answers: dict | None = None, form: dict | None = None) -> Case:
     """Save answers (drafts only: they change the plan) and form values (drafts and corrections)."""
     case = _editable(case, actor)
@@ -289,7 +324,7 @@ def _material(case: Case, code: str) -> CaseMaterial:
     return row
 
 
-@transaction.atomic
+@service
 def attach_file(*, case: Case, material_code: str, name: str, content: bytes, actor, scanned: bool = False) -> MaterialFile:
     """Store an uploaded (or, at a window, scanned) file for a material: type checked by its content,
     size limited, stored under its SHA-256 (the same file twice is stored once)."""
@@ -328,7 +363,7 @@ def attach_file(*, case: Case, material_code: str, name: str, content: bytes, ac
     return record
 
 
-@transaction.atomic
+@service
 def remove_file(*, file: MaterialFile, actor) -> None:
     case = _editable(file.material.case, actor)
     row = file.material
@@ -340,7 +375,7 @@ def remove_file(*, file: MaterialFile, actor) -> None:
     trail("material_file_removed", case, actor=actor, before={"material": row.code, "sha256": file.sha256})
 
 
-@transaction.atomic
+@service
 def use_licence(*, case: Case, material_code: str, licence_id: int, actor) -> CaseMaterial:
     """免证办: the applicant lets the case use an electronic licence they hold instead of a copy. The
     licence is verified now (signature, issuer trust in the handling region, status, validity)."""
@@ -374,7 +409,7 @@ def use_licence(*, case: Case, material_code: str, licence_id: int, actor) -> Ca
     return row
 
 
-@transaction.atomic
+@service
 def commit_material(*, case: Case, material_code: str, text: str, actor) -> CaseMaterial:
     """告知承诺: a written commitment stands in for a proof where every item using it allows that."""
     case = _editable(case, actor)
@@ -389,7 +424,7 @@ def commit_material(*, case: Case, material_code: str, text: str, actor) -> Case
     return row
 
 
-@transaction.atomic
+@service
 def promise_material(*, case: Case, material_code: str, promised_by: date, actor, on: date | None = None) -> CaseMaterial:
     """容缺受理: a minor material may follow later, on a written promise with a due date."""
     case = _editable(case, actor)
@@ -430,7 +465,7 @@ def completeness_problems(case: Case) -> list[Problem]:
     return problems
 
 
-@transaction.atomic
+@service
 def submit_case(*, case: Case, actor, on: date | None = None) -> Case:
     """Hand the application in (again, after a one-time notice). The window has `notice_days` working
     days to issue a one-time notice, or the case counts as accepted on receipt (Art. 32)."""
@@ -466,7 +501,7 @@ def _create_subcases(case: Case) -> None:
     SubCase.objects.bulk_create(rows)
 
 
-@transaction.atomic
+@service
 def issue_one_time_notice(*, case: Case, actor, defects: dict[str, str] | None = None, on: date | None = None):
     """一次性告知: every missing or defective material and empty required field, with why, in one notice."""
     on = today(on)
@@ -505,7 +540,7 @@ def _issuer_name(case: Case, actor) -> str:
     return hall.name if hall else f"{case.intake_region.name}政务服务中心"
 
 
-@transaction.atomic
+@service
 def refuse_case(*, case: Case, actor, reason: str, on: date | None = None):
     """不予受理: the application is outside the items' scope or the authority's competence; in writing, with why."""
     on = today(on)
@@ -537,7 +572,7 @@ def deem_accepted(*, case: Case, actor, on: date | None = None):
     return _accept(case=case, actor=actor, on=on, deemed=True)
 
 
-@transaction.atomic
+@service
 def _accept(*, case: Case, actor, on: date | None, deemed: bool):
     from .handling import start_ready_subcases
 
@@ -580,7 +615,11 @@ def open_material_file(*, file_id: int, actor) -> MaterialFile:
     from ..access import access_file_for
 
     record = access_file_for(actor, file_id)
-    with transaction.atomic():
-        trail("material_read", record.material.case, actor=actor,
-              after={"material": record.material.code, "file": record.pk, "sha256": record.sha256})
+    _trail_read(record, actor)
     return record
+
+
+@service
+def _trail_read(record: MaterialFile, actor) -> None:
+    trail("material_read", record.material.case, actor=actor,
+          after={"material": record.material.code, "file": record.pk, "sha256": record.sha256})

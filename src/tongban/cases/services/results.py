@@ -78,7 +78,7 @@ def produce_result(sub: SubCase, case: Case, actor, on: date, data: dict | None)
     if licence_type is None:
         return None
     enterprise = case.applicant_kind == Case.ApplicantKind.ENTERPRISE
-    return issue_licence(licence_type=licence_type, issuer=sub.department,
+    return issue_licence.inner(licence_type=licence_type, issuer=sub.department,
                          holder_code_type="001" if enterprise else "111", holder_code=case.applicant_code,
                          holder_name=case.applicant_name, data=data, valid_from=on, source_ref=case.number,
                          actor=actor)

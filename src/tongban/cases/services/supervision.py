@@ -7,18 +7,19 @@ import logging
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from tongban.accounts.roles import Role
 from tongban.core.access import require
 from tongban.core.errors import Conflict, InvalidInput, Problem
 from tongban.core.system import SYSTEM
+from tongban.core.transactions import service
 from tongban.workdays.calendar import add_workdays
 
 from .. import deadlines
 from ..access import DepartmentAction, SubcaseAction, SupervisionAction, access_department_for
 from ..models import Case, CaseMaterial, DeadlineAlert, DeadlineEntry, SubCase, SupervisionNotice
-from ._common import require_reason, require_subcase, today, trail
+from ._common import lock_subcase, require_reason, require_subcase, today, trail
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +31,21 @@ def warning_days() -> int:
 def _raise_alert(sub: SubCase, kind: str, due: date) -> bool:
     """Record the alert once; True when it is new (then it goes to the trail too)."""
     try:
-        with transaction.atomic():
-            DeadlineAlert.objects.create(subcase=sub, kind=kind, due=due)
-            trail(f"alert_{kind}", sub.case, subcase=sub, after={"due": due.isoformat()})
+        _record_alert(sub, kind, due)
     except IntegrityError:
         return False
     return True
 
 
+@service
+def _record_alert(sub: SubCase, kind: str, due: date) -> None:
+    DeadlineAlert.objects.create(subcase=sub, kind=kind, due=due)
+    trail(f"alert_{kind}", sub.case, subcase=sub, after={"due": due.isoformat()})
+
+
 def sweep(*, on: date | None = None) -> dict:
     """Run every deadline rule for `on` (today). Safe to run any number of times, in several processes."""
-    from .handling import stop_for_missing_minor
+    from .handling import stop_for_missing_minor_service
     from .intake import deem_accepted
 
     on = today(on)
@@ -58,8 +63,7 @@ def sweep(*, on: date | None = None) -> dict:
             failed.append(case.number)
     for row in CaseMaterial.objects.filter(status=CaseMaterial.Status.PENDING, promised_by__lt=on).select_related("case"):
         for sub in row.case.subcases.filter(status__in=SubCase.OPEN, key__in=row.used_by):
-            with transaction.atomic():
-                stop_for_missing_minor(sub, row, on)
+            stop_for_missing_minor_service(sub, row, on)
             counts["stopped"] += 1
     active = SubCase.objects.filter(status=SubCase.Status.ACTIVE, hold="").select_related("case", "department")
     horizon = add_workdays(on, warning_days()).due
@@ -89,7 +93,7 @@ class SweepIncomplete(RuntimeError):
         super().__init__(f"deemed acceptance failed for {len(numbers)} case(s): {shown}")
 
 
-@transaction.atomic
+@service
 def send_supervision_notice(*, actor, department_id: int, text: str, subcase: SubCase | None = None,
                             respond_days: int = 2, on: date | None = None) -> SupervisionNotice:
     """督办: a supervisor of the region writes to a department about an item (or its whole queue)."""
@@ -117,11 +121,11 @@ def send_supervision_notice(*, actor, department_id: int, text: str, subcase: Su
     return notice
 
 
-@transaction.atomic
+@service
 def acknowledge_supervision(*, notice: SupervisionNotice, actor, response: str) -> SupervisionNotice:
     from django.utils import timezone
 
-    notice = SupervisionNotice.objects.select_for_update().get(pk=notice.pk)
+    notice = SupervisionNotice.objects.select_for_update(of=("self",)).get(pk=notice.pk)
     require(actor, "supervision-notice", SupervisionAction.ACKNOWLEDGE, notice)
     notice.response = require_reason(response, "response")
     notice.acknowledged_at, notice.acknowledged_by = timezone.now(), actor
@@ -137,8 +141,11 @@ def recompute_open_deadlines(changed_from: date, changed_to: date, region_code: 
     qs = SubCase.objects.filter(status=SubCase.Status.ACTIVE, started_on__lte=changed_to,
                                 statutory_due__gte=changed_from).select_related("department__region")
     changed = 0
-    for sub in qs:
-        if region_code and region_code not in sub.department.region.lineage_codes():
+    for candidate in qs:
+        if region_code and region_code not in candidate.department.region.lineage_codes():
+            continue
+        sub = lock_subcase(candidate.pk)  # the case, then the sub-case: an officer may be acting on it now
+        if sub.status != SubCase.Status.ACTIVE:
             continue
         before = (sub.statutory_due, sub.promised_due)
         deadlines.refresh_due(sub)
