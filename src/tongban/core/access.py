@@ -9,7 +9,7 @@ table-driven test in tests/access/ enumerates every route and fails for one with
 
 Writes: each app also registers, per kind and action, one predicate `(user, obj) -> None` that raises
 `Forbidden` (403, bilingual) when a user who may see the object may not do that to it, or `Conflict`
-(409, named rule) where the object's state forbids it for everyone (docs/decisions/0006). The order
+(409, named rule) where the object's state forbids it for everyone (docs/decisions/0011-write-access.md). The order
 is always: not visible -> 404, visible but not allowed -> 403, allowed but not now -> 409.
 """
 

@@ -3,7 +3,7 @@
 Why not `db_worker`: django-tasks-db marks a task RUNNING when a worker takes it and nothing ever
 changes that if the worker dies (its issue #5): a `kill -9`, an OOM kill or a lost host leaves the task
 RUNNING forever and its work is never done. This worker keeps django-tasks-db's table, enqueue API
-and results, and adds a lease around each run (see docs/decisions/0006-background-work.md):
+and results, and adds a lease around each run (see docs/decisions/0009-background-work.md):
 
 1. Claim: one short transaction locks the next READY row (`select_for_update(skip_locked=True)`, so
    workers on many hosts never take the same row), marks it RUNNING and writes a `TaskLease`
