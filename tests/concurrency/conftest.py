@@ -43,6 +43,8 @@ def committed_demo(django_db_setup, django_db_blocker):
     if not ON_POSTGRESQL:
         pytest.skip(SKIP_REASON)
     with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        assert name.startswith("test_"), f"refusing to load and flush a non-test database: {name}"
         calendar.clear_cache()
         licence_cache.invalidate()
         load()

@@ -141,11 +141,14 @@ def test_final_approval_against_the_delivery_choice():
     (officer,), applicant = _people(template, key)
     approve_first, choose_first, *copies = clone_cases(template, 2 + ROUNDS)
 
-    def approve(case):
-        from tongban.cases.models import SubCase
+    from tongban.cases import simulation
+    from tongban.cases.models import SubCase
 
+    decision = simulation.sample_decision(SubCase.objects.get(case=template))  # the officer's decision fields
+
+    def approve(case):
         return services.act(subcase=SubCase.objects.get(case=case), actor=officer, action="approve", step="decide",
-                            on=ON)
+                            decision=decision, on=ON)
 
     def choose(case):
         return services.choose_delivery(case=case, actor=applicant, method="electronic")
