@@ -1,7 +1,35 @@
 """Shared fixtures: the demo catalogue loaded once per test module, rolled back afterwards."""
 
+import contextlib
+from pathlib import Path
+
 import pytest
-from django.db import transaction
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+
+
+@contextlib.contextmanager
+def committed_demo_data(django_db_blocker):
+    """The whole demo, committed (threads with their own connections cannot see an uncommitted outer
+    transaction), flushed afterwards. Refuses a database that is not a test database: a module-scoped
+    fixture can run before pytest-django has switched to the test database (seen with `-n 0`)."""
+    from tongban.core.demo import load
+    from tongban.licences import cache as licence_cache
+    from tongban.workdays import calendar
+
+    with django_db_blocker.unblock():
+        name = Path(str(connection.settings_dict["NAME"])).name
+        assert name.startswith("test_"), f"refusing to load and flush a non-test database: {name}"
+        calendar.clear_cache()
+        licence_cache.invalidate()
+        load()
+        try:
+            yield
+        finally:
+            connections.close_all()
+            call_command("flush", interactive=False, verbosity=0)
+            calendar.clear_cache()
+            licence_cache.invalidate()
 
 
 @pytest.fixture(scope="module")

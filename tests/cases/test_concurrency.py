@@ -9,9 +9,9 @@ import threading
 from datetime import date
 
 import pytest
-from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 
+from tests.demo_fixtures import committed_demo_data
 from tongban.cases import numbers, services
 from tongban.cases.models import Action, SubCase
 from tongban.cases.simulation import sample_decision
@@ -24,21 +24,8 @@ D = date
 
 @pytest.fixture(scope="module")
 def committed_demo(django_db_setup, django_db_blocker):
-    from tongban.core.demo import load
-    from tongban.licences import cache as licence_cache
-    from tongban.workdays import calendar
-
-    with django_db_blocker.unblock():
-        calendar.clear_cache()
-        licence_cache.invalidate()
-        load()
-        try:
-            yield
-        finally:
-            connections.close_all()
-            call_command("flush", interactive=False, verbosity=0)
-            calendar.clear_cache()
-            licence_cache.invalidate()
+    with committed_demo_data(django_db_blocker):
+        yield
 
 
 pytestmark = pytest.mark.usefixtures("committed_demo")

@@ -20,8 +20,9 @@ from datetime import date
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection
+
+from tests.demo_fixtures import committed_demo_data
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 SKIP_REASON = ("row-lock races need PostgreSQL: SQLite serialises every write transaction with one database "
@@ -35,26 +36,11 @@ postgres_only = pytest.mark.skipif(not ON_POSTGRESQL, reason=SKIP_REASON)
 
 @pytest.fixture(scope="package")
 def committed_demo(django_db_setup, django_db_blocker):
-    """The demo, committed (threads cannot see an uncommitted outer transaction); flushed afterwards."""
-    from tongban.core.demo import load
-    from tongban.licences import cache as licence_cache
-    from tongban.workdays import calendar
-
+    """The demo, committed and flushed afterwards (tests.demo_fixtures.committed_demo_data)."""
     if not ON_POSTGRESQL:
         pytest.skip(SKIP_REASON)
-    with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-        assert name.startswith("test_"), f"refusing to load and flush a non-test database: {name}"
-        calendar.clear_cache()
-        licence_cache.invalidate()
-        load()
-        try:
-            yield
-        finally:
-            connections.close_all()
-            call_command("flush", interactive=False, verbosity=0)
-            calendar.clear_cache()
-            licence_cache.invalidate()
+    with committed_demo_data(django_db_blocker):
+        yield
 
 
 @pytest.fixture
