@@ -102,11 +102,17 @@ class Correction(_Strict):
 
 
 class IssuedLicence(_Strict):
+    """The licence as signed by the handling node's department: `payload` is the licence payload,
+    `signature` the proof value, `key_id`/`algorithm` the proof's kid/alg; `status_list` is a snapshot
+    of the issuer's signed status list (so that the accepting node verifies offline, against the
+    trust lists carried by the handling node's descriptor)."""
     identifier: Code
     issuer: Code
     key_id: Short
+    algorithm: Short = ""
     payload: dict
     signature: str = Field(max_length=2000)
+    status_list: dict | None = None
 
 
 class Decision(_Strict):
