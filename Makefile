@@ -8,6 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Parallel workers for the test suite (2 cores on the reference machine).
 TEST_WORKERS ?= 2
+# Python caches compiled bytecode (.pyc) for every process these targets start: the test workers,
+# the federation nodes' servers and workers, the CLI. Some environments set PYTHONDONTWRITEBYTECODE,
+# which makes every process compile every module again (about 4 s per process start here).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup run test lint migrations-check openapi messages screenshots serve worker bench clean browser-deps
 
@@ -18,8 +22,9 @@ $(STAMP): requirements.lock pyproject.toml scripts/system-packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q src
 	mkdir -p var
 	touch $(STAMP)
 
