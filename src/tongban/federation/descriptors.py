@@ -15,6 +15,7 @@ from tongban.licences import crypto
 from . import conf, keys
 from .envelope import DESCRIPTOR_V, iso, parse_iso, verify_signature
 from .models import AgreedItem, NodeKey, Peer, PeerKey
+from .trustlists import own_trust_lists, store_peer_lists
 
 
 def _p(field: str, rule: str, zh: str, en: str) -> Problem:
@@ -65,7 +66,8 @@ def export_descriptor(*, offers: list[str] | None = None, only_listed: bool = Fa
     offered = own_offers(offers, only_listed)
     body = {"format": DESCRIPTOR_V, "node": conf.node_code(), "name": conf.node_name(), "url": conf.node_url(),
             "regions": conf.node_regions(), "reachable": conf.reachable(),
-            "keys": [k.public_entry() for k in listed], "offers": offered, "issued_at": iso(now)}
+            "keys": [k.public_entry() for k in listed], "offers": offered, "trust_lists": own_trust_lists(),
+            "issued_at": iso(now)}
     document = {"descriptor": body,
                 "signature": {"key_id": key.key_id, "algorithm": key.algorithm, "value": keys.sign(key, body)}}
     previous = next((k for k in reversed(listed) if k.status == NodeKey.Status.RETIRED), None)
@@ -107,6 +109,10 @@ def _check_shape(document: object) -> list[Problem]:
             if not (isinstance(o, dict) and isinstance(o.get("item_code"), str) and 0 < len(o["item_code"]) <= 31
                     and isinstance(o.get("version"), int) and o["version"] >= 1):
                 problems.append(_p(f"descriptor.offers.{i}", "fed.descriptor", "事项条目无效", "invalid offer entry"))
+    lists = body.get("trust_lists", [])
+    if not isinstance(lists, list) or len(lists) > 50 or not all(isinstance(t, dict) for t in lists):
+        problems.append(_p("descriptor.trust_lists", "fed.descriptor", "信任列表必须是签名文档的列表",
+                           "trust_lists must be a list of signed trust-list documents"))
     try:
         parse_iso(body.get("issued_at"))
     except ValueError:
@@ -171,11 +177,13 @@ def import_descriptor(document: object, *, fingerprint: str = "", trust_on_first
         peer.save(update_fields=list(fields))
     _replace_keys(peer, body["keys"])
     _replace_agreed_items(peer, body["offers"], own_offers(offers, only_listed))
+    trust = store_peer_lists(peer, body.get("trust_lists", []))
     from tongban.audit.services import append_entry
 
     append_entry(action="federation.peer.import", object_type="federation.peer", object_id=peer.code,
                  after={"url": peer.url, "regions": peer.regions, "keys": sorted(own),
-                        "offers": len(body["offers"]), "signer_fingerprint": signer_fp})
+                        "offers": len(body["offers"]), "signer_fingerprint": signer_fp,
+                        "trust_lists": trust["stored"]})
     return peer
 
 

@@ -33,6 +33,7 @@ class MessageType(StrEnum):
     WITHDRAWN = "case.withdrawn"          # 撤回
     SUPERVISION = "supervision.notice"    # 督办通知
     PING = "ping"                         # 连通性检查
+    TRUST_LIST = "trust.list"             # 信任列表更新（跨域互认：办理地区划的签名信任列表）
 
 
 QUEUED_TYPES = tuple(t for t in MessageType if t is not MessageType.RECEIPT)

@@ -203,3 +203,25 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.message_id} ← {self.sender_id}"
+
+
+class PeerTrustList(models.Model):
+    """A peer's signed trust list (tongban-trust-list/1) for one region it serves, as its descriptor or
+    a `trust.list` message carried it: what this node verifies the peer's licences against (跨域互认),
+    offline, with no call at verification time. Only the newest sequence per (peer, region) is kept."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="trust_lists")
+    region = models.CharField(_("区划"), max_length=6)
+    sequence = models.PositiveIntegerField(_("序号"))
+    next_update = models.DateTimeField(_("下次更新（过期时间）"))
+    document = models.JSONField(_("签名信任列表"))
+    imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["peer_id", "region"]
+        verbose_name = _("对端信任列表")
+        verbose_name_plural = _("对端信任列表")
+        constraints = [models.UniqueConstraint(fields=["peer", "region"], name="peertrustlist_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.peer_id}:{self.region}#{self.sequence}"

@@ -145,6 +145,13 @@ class Supervision(_Strict):
     due_on: Day | None = None
 
 
+class TrustLists(_Strict):
+    """Signed trust lists (tongban-trust-list/1) of regions the sender serves: sent when one is
+    re-published (key rotation, issuer change, periodic refresh), as the descriptor carries them."""
+
+    lists: list[dict] = Field(min_length=1, max_length=50)
+
+
 class Ping(_Strict):
     note: Text = ""
     pad: str = Field(default="", max_length=MAX_MATERIAL_BYTES)  # benchmarks: a payload of a chosen size
@@ -154,7 +161,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     MessageType.HANDOVER: Handover, MessageType.ACKNOWLEDGED: Acknowledged, MessageType.NOTICE: Notice,
     MessageType.CORRECTION: Correction, MessageType.DECISION: Decision, MessageType.DELIVERY: Delivery,
     MessageType.DELIVERED: Delivered, MessageType.WITHDRAWN: Withdrawn, MessageType.SUPERVISION: Supervision,
-    MessageType.PING: Ping,
+    MessageType.PING: Ping, MessageType.TRUST_LIST: TrustLists,
 }
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from tongban.core.errors import Conflict, NotFound
@@ -27,6 +28,10 @@ from . import cache, crypto, keystore
 from .models import SigningKey, TrustedIssuer, TrustList, TrustRecognition
 
 LIST_FORMAT = "tongban-trust-list/1"
+
+# Sent inside the publishing transaction with `trust_list` (the TrustList row, document written):
+# a federation node forwards its regions' new lists to its peers (tongban.federation.trustlists).
+trust_list_published = Signal()
 BUNDLE_FORMAT = "tongban-trust-bundle/1"
 
 
@@ -108,6 +113,7 @@ def publish_trust_list(*, region: Region, now: datetime | None = None) -> TrustL
     trust_list.document = crypto.canonical_json(body).decode("utf-8")
     trust_list.save(update_fields=["sequence", "issued_at", "next_update", "document"])
     cache.invalidate()
+    trust_list_published.send(sender=TrustList, trust_list=trust_list)
     return trust_list
 
 
