@@ -21,7 +21,7 @@ def search_to_bundle(page, site: str) -> None:
     page.get_by_role("searchbox").press("Enter")
     page.get_by_role("link", name="我要开饭馆").click()
     page.locator("#a-area_sqm").fill("800")
-    page.locator("#a-area_sqm").press("Tab")  # fires "change" now, not when the party is picked below
+    page.locator("#a-area_sqm").press("Tab")  # fires "change": the plan refreshes
     page.wait_for_load_state("networkidle")
     expect(page).to_have_url(re.compile(r"area_sqm=800"), timeout=10_000)
     expect(page.locator("#apply input[name=area_sqm]")).to_have_value("800")

@@ -150,7 +150,7 @@ def bundle(request, code: str):
         "field_problems": field_problems,
         "problems": [p for p in problems if not p.field.startswith("answers.")],
         "swap_target": "#planner" if conditional else "#plan",
-        "parties": cases.applicant_parties(request) if plan and not problems else [],
+        "parties": cases.applicant_parties(request),
     }
     status = 422 if problems else 200
     if request.htmx:
