@@ -65,7 +65,7 @@ class Material(_Strict):
 
 
 class LicenceRef(_Strict):
-    identifier: Code
+    identifier: Short  # a licence identifier is up to 80 characters
     licence_type: Short = ""
     issuer: Code = ""
 
@@ -106,7 +106,7 @@ class IssuedLicence(_Strict):
     `signature` the proof value, `key_id`/`algorithm` the proof's kid/alg; `status_list` is a snapshot
     of the issuer's signed status list (so that the accepting node verifies offline, against the
     trust lists carried by the handling node's descriptor)."""
-    identifier: Code
+    identifier: Short  # a licence identifier is up to 80 characters
     issuer: Code
     key_id: Short
     algorithm: Short = ""
