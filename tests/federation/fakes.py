@@ -32,13 +32,15 @@ class FakeNode:
     def sign(self, document: dict) -> str:
         return crypto.b64u(crypto.sign(self.algorithm, self.private, crypto.canonical_json(document)))
 
-    def descriptor(self, *, offers=(), issued_at: datetime | None = None) -> dict:
+    def descriptor(self, *, offers=(), issued_at: datetime | None = None, trust_lists=None) -> dict:
         body = {"format": DESCRIPTOR_V, "node": self.code, "name": self.code, "url": self.url, "regions": self.regions,
                 "reachable": True,
                 "keys": [{"key_id": self.key_id, "algorithm": self.algorithm, "public_key": self.public,
                           "valid_from": iso(self.valid_from),
                           "valid_until": iso(self.valid_until) if self.valid_until else None}],
                 "offers": list(offers), "issued_at": iso(issued_at or datetime.now(UTC))}
+        if trust_lists is not None:
+            body["trust_lists"] = list(trust_lists)
         return {"descriptor": body, "signature": {"key_id": self.key_id, "algorithm": self.algorithm,
                                                   "value": self.sign(body)}}
 

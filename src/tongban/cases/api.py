@@ -126,6 +126,7 @@ class ProgressOut(Schema):
     finished_on: date | None
     outcome_reason: str
     result: str | None
+    remote: dict | None = None
 
 
 class NoticeOut(Schema):

@@ -15,6 +15,7 @@ class CasesConfig(AppConfig):
 
         from . import access  # noqa: F401  (registers the access rules)
         from .services import recompute_open_deadlines
+        from .services.remote import on_decision  # noqa: F401  (registers the remote sub-cases' federation handlers)
 
         register_calendar_listener(recompute_open_deadlines)
         # Warnings, overdue records, deemed acceptances and broken 容缺 promises: idempotent, so any

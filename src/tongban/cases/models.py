@@ -179,7 +179,21 @@ class Case(models.Model):
         return self.region_id != self.intake_region_id
 
 
+class RemoteStatus(models.TextChoices):
+    """Where a remote sub-case stands, as the handling node's messages tell this node."""
+
+    NONE = "", _("本地办理")
+    HANDED_OVER = "handed_over", _("已移交，待办理地受理确认")
+    ACKNOWLEDGED = "acknowledged", _("办理地已受理，审查中")
+    CORRECTION = "correction", _("办理地要求补正")
+    CORRECTION_SENT = "correction_sent", _("补正材料已移交")
+    APPROVED = "approved", _("办理地准予许可")
+    DENIED = "denied", _("办理地不予许可")
+
+
 class SubCase(models.Model):
+    RemoteStatus = RemoteStatus
+
     class Status(models.TextChoices):
         PENDING = "pending", _("待受理")
         WAITING = "waiting", _("等待前置事项")
@@ -205,9 +219,11 @@ class SubCase(models.Model):
     after = models.JSONField(_("前置事项"), default=list, blank=True)
     item_version = models.ForeignKey("catalog.ItemVersion", on_delete=models.PROTECT, related_name="subcases",
                                      verbose_name=_("事项版本"))
+    # Empty for a remote sub-case (handled by a peer node): no local department or workflow.
     department = models.ForeignKey("regions.Department", on_delete=models.PROTECT, related_name="subcases",
-                                   verbose_name=_("办理部门"))
-    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, verbose_name=_("办理流程"))
+                                   null=True, blank=True, verbose_name=_("办理部门"))
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, null=True, blank=True,
+                                 verbose_name=_("办理流程"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     step = models.CharField(_("当前环节"), max_length=32, blank=True)
     hold = models.CharField(_("暂停原因"), max_length=12, choices=Hold.choices, blank=True, default="")
@@ -232,6 +248,19 @@ class SubCase(models.Model):
     result_licence = models.ForeignKey("licences.Licence", on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="+", verbose_name=_("结果证照"))
     revision = models.PositiveIntegerField(_("修订号"), default=0)
+    # Remote handling (异地代收代办 across nodes, docs/federation.md §8): this node accepted the item at
+    # its window; peer `remote_node` handles it under its own item code and version (pinned from the
+    # agreed list). `item_version` is then this node's counterpart of the same basic code, whose form
+    # and checklist the window examined. Messages of the case carry `collab_id` (业务协同编号).
+    remote_node = models.CharField(_("办理节点"), max_length=32, blank=True)
+    remote_region = models.CharField(_("办理地区划"), max_length=6, blank=True)
+    remote_item_code = models.CharField(_("办理节点实施编码"), max_length=31, blank=True)
+    remote_item_version = models.PositiveIntegerField(_("办理节点事项版本"), null=True, blank=True)
+    remote_status = models.CharField(_("异地办理状态"), max_length=16, choices=RemoteStatus.choices, blank=True,
+                                     default="")
+    remote_case_number = models.CharField(_("办理节点办件编号"), max_length=64, blank=True)
+    remote_notice = models.JSONField(_("办理节点补正要求"), default=dict, blank=True)
+    collab_id = models.CharField(_("业务协同编号"), max_length=80, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("子办件")
@@ -251,6 +280,10 @@ class SubCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self.remote_node)
 
 
 class DeadlineEntry(models.Model):
@@ -516,3 +549,30 @@ class SupervisionNotice(models.Model):
 
     def __str__(self) -> str:
         return f"督办 {self.department_id} {self.issued_at:%Y-%m-%d}"
+
+
+class RemoteLicence(models.Model):
+    """A licence issued by a peer node's department for a remote sub-case, as received in
+    `case.decision`, with the result of its verification here against the peer's trust lists
+    (跨域互认). Kept in this node's licence library for the applicant (holder code)."""
+
+    subcase = models.OneToOneField(SubCase, on_delete=models.CASCADE, related_name="remote_licence")
+    identifier = models.CharField(_("证照标识"), max_length=80)
+    holder_code = models.CharField(_("持证主体代码"), max_length=18, db_index=True)
+    holder_name = models.CharField(_("持证主体名称"), max_length=128, blank=True)
+    type_name = models.CharField(_("证照类型"), max_length=128, blank=True)
+    issuer_uscc = models.CharField(_("发证部门统一社会信用代码"), max_length=18)
+    issuer_name = models.CharField(_("发证部门"), max_length=128, blank=True)
+    source_node = models.CharField(_("来源节点"), max_length=32)
+    document = models.JSONField(_("签名证照文档（含状态列表快照）"))
+    verification = models.JSONField(_("核验结果"), default=dict)
+    valid = models.BooleanField(_("核验通过"), default=False)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("异地签发证照")
+        verbose_name_plural = _("异地签发证照")
+
+    def __str__(self) -> str:
+        return self.identifier
+

@@ -68,7 +68,7 @@ def next_number(case: Case, kind: str) -> str:
 def signer_for(case: Case, subcase: SubCase | None) -> Department:
     """The department whose key signs: the item's department, or for the window's notices the
     government-services department of the region that received the case."""
-    if subcase is not None:
+    if subcase is not None and subcase.department_id:  # a remote sub-case has none: the window signs
         return subcase.department
     signer = (Department.objects.filter(region_id=case.intake_region_id, kind=Department.Kind.GOVERNMENT_SERVICES)
               .order_by("pk").first())

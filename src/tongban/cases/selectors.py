@@ -99,6 +99,12 @@ def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
     return _page(qs, limit, lambda last: str(last.pk))
 
 
+def remote_progress(sub: SubCase) -> dict:
+    from .services.remote import remote_progress as build
+
+    return build(sub)
+
+
 def progress(case: Case, *, on: date | None = None) -> list[dict]:
     """Per item: state, department, the role now acting, due dates, what is awaited and from whom."""
     on = on or timezone.localdate()
@@ -108,8 +114,12 @@ def progress(case: Case, *, on: date | None = None) -> list[dict]:
     pending = [m for m in case.materials.all() if m.status in (CaseMaterial.Status.DEFECTIVE, CaseMaterial.Status.PENDING)]
     rows = []
     for sub in subcases:
-        step = sub.workflow.step(sub.step) if sub.step else None
-        if sub.hold == SubCase.Hold.CORRECTION:
+        step = sub.workflow.step(sub.step) if sub.step and sub.workflow_id else None
+        if sub.is_remote and sub.status != SubCase.Status.PENDING and sub.status != SubCase.Status.WAITING:
+            from .services.remote import remote_awaiting
+
+            awaited = remote_awaiting(sub, [m.name for m in pending if m.status == "defective"])
+        elif sub.hold == SubCase.Hold.CORRECTION:
             awaited = {"what": "补正材料：" + "、".join(m.name for m in pending if m.status == "defective") or "补正",
                        "from": "applicant"}
         elif sub.hold == SubCase.Hold.MINOR:
@@ -126,7 +136,9 @@ def progress(case: Case, *, on: date | None = None) -> list[dict]:
             awaited = None
         rows.append({
             "key": sub.key, "item": sub.item_version.name, "basic_code": sub.item_version.item.basic_code,
-            "stage": sub.stage, "after": sub.after, "department": sub.department.name, "status": sub.status,
+            "stage": sub.stage, "after": sub.after,
+            "department": sub.department.name if sub.department_id else f"{sub.remote_region}（{sub.remote_node}）",
+            "status": sub.status,
             "status_label": str(sub.get_status_display()), "step": sub.step, "step_name": step["name"] if step else "",
             "acting_role": ",".join(step.get("roles", [])) if step and sub.status == SubCase.Status.ACTIVE else "",
             "hold": sub.hold, "started_on": sub.started_on, "statutory_due": sub.statutory_due,
@@ -134,7 +146,9 @@ def progress(case: Case, *, on: date | None = None) -> list[dict]:
             "overdue": bool(sub.is_open and sub.promised_due and sub.promised_due < on and not sub.hold),
             "awaiting": awaited, "decided_on": sub.decided_on, "finished_on": sub.finished_on,
             "outcome_reason": sub.outcome_reason,
-            "result": sub.result_licence.identifier if sub.result_licence_id else None,
+            "result": sub.result_licence.identifier if sub.result_licence_id else (
+                sub.remote_licence.identifier if sub.is_remote and hasattr(sub, "remote_licence") else None),
+            "remote": remote_progress(sub) if sub.is_remote else None,
         })
     return rows
 

@@ -96,7 +96,8 @@ def drive(case: Case, *, accept_on: date, deny: set[str] = frozenset(),
     services.accept_case(case=case, actor=clerk_for(case), on=accept_on)
     day = accept_on
     for _ in range(200):
-        active = list(SubCase.objects.filter(case=case, status=SubCase.Status.ACTIVE, hold="")
+        # Remote items (handled by a peer node) are left to that node's officers.
+        active = list(SubCase.objects.filter(case=case, status=SubCase.Status.ACTIVE, hold="", remote_node="")
                       .select_related("workflow", "department").order_by("position"))
         if not active:
             break

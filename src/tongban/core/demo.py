@@ -205,6 +205,17 @@ def _load_people(only: list[str] | None = None) -> dict:
     return {"staff": staff, "people": people}
 
 
+def demo_person(region_code: str, kind: str = "citizen") -> tuple[str, str]:
+    """The (ID number, name) the demo gives its `kind` resident of `region_code`, computed from the demo
+    files alone: on a federation node that loaded only its own region, a window can still file for
+    a neighbouring node's demo resident (`tongban simulate --intake-region`)."""
+    for n, region in enumerate(_read("regions.yaml")["regions"], start=1):
+        if region["code"] == region_code:
+            _kind, _label, birth, seq = next(p for p in PEOPLE if p[0] == kind)
+            return _demo_id_number(region_code, birth, seq + n), SURNAMES[region["slug"]] + GIVEN[kind]
+    raise ValueError(f"not a demo region: {region_code}")
+
+
 @lru_cache(maxsize=1)
 def _demo_password_hash() -> str:
     # Hash once: ~150 demo accounts share the published demo password (PBKDF2 per user would take a minute).

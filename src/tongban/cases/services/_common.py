@@ -63,9 +63,17 @@ def trail(action: str, case: Case, *, actor=None, subcase: SubCase | None = None
     append_entry(action=f"case.{action}", actor=None if is_system(actor) else actor, role=role_of(actor),
                  object_type="subcase" if subcase else "case",
                  object_id=f"{case.number}/{subcase.key}" if subcase else case.number,
-                 region_code=subcase.department.region_id if subcase else case.region_id,
+                 region_code=_region_of(case, subcase),
                  subject_code=case.applicant_code, case_ref=case.number, reason=reason[:1000],
                  before=before, after=after)
+
+
+def _region_of(case: Case, subcase: SubCase | None) -> str:
+    if subcase is None:
+        return case.region_id
+    if subcase.department_id:
+        return subcase.department.region_id
+    return subcase.remote_region or case.region_id  # a remote sub-case: the handling node's region
 
 
 def tell(case: Case, kind: str, text: str) -> Message:

@@ -92,6 +92,10 @@ def _deliver(case: Case, actor, on: date) -> None:
                           actor=actor, rows=_results(case),
                           paragraphs=[f"{case.applicant_name}：", f"办件 {case.number}（{case.title}）已全部办结，"
                                       f"全部结果一次送达，送达方式：{how}。"])
+    if case.subcases.exclude(remote_node="").exists():  # the handling nodes learn of the delivery
+        from .remote import send_delivery
+
+        send_delivery(case, actor=actor)
     if case.delivery_method != Case.Delivery.WINDOW:  # window pickups were told when the results were ready
         tell(case, "delivery", f"办件 {case.number} 的全部结果已{how}，出件通知书 {notice.number}。")
     trail("delivered", case, actor=actor, before=before, after={**snapshot(case), "method": case.delivery_method,

@@ -72,6 +72,12 @@ def start_ready_subcases(case: Case, *, on: date, actor=None) -> list[SubCase]:
             continue
         if all(by_key[k].status == SubCase.Status.APPROVED for k in sub.after if k in by_key):
             sub = lock_subcase(sub, case=case)
+            if sub.is_remote:  # handed over to its node, the message queued in this transaction
+                from .remote import start_remote
+
+                start_remote(case, sub, on=on, actor=actor)
+                started.append(sub)
+                continue
             _attach_results(case, sub, by_key)
             sub.status, sub.started_on = SubCase.Status.ACTIVE, on
             sub.step = sub.workflow.steps()[0]["code"]
@@ -498,6 +504,12 @@ def supply_correction(*, case: Case, actor, on: date | None = None) -> list[SubC
                                     f"replace the defective material {m.code} first") for m in defective])
     resumed = []
     for sub in held:
+        if sub.is_remote:  # the handling node's clock: the files go back to it
+            from .remote import send_correction
+
+            send_correction(case, sub, actor=actor)
+            resumed.append(sub)
+            continue
         before = snapshot(sub)
         days = _resume(sub, on, "申请人已补正", actor)
         sub.revision += 1

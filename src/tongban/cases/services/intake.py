@@ -146,6 +146,15 @@ def start_case(*, actor, region_code: str, bundle_code: str = "", item_code: str
     if bool(bundle_code) == bool(item_code):
         raise InvalidInput(Problem("bundle", "bundle_or_item", "请选择一件事或一个事项（二选一）",
                                    "choose either a bundle or a single item"))
+    from .remote import agreed_remote_item, refuse_unserved_region
+
+    remote = agreed_remote_item(region_code, item_code) if item_code else None
+    if remote is None:
+        refuse_unserved_region(region_code)
+    else:
+        return _start_remote_case(actor=actor, agreed=remote, item_code=item_code, enterprise_uscc=enterprise_uscc,
+                                  applicant_id_number=applicant_id_number, applicant_name=applicant_name,
+                                  prefill=prefill, on=on)
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise InvalidInput(Problem("region", "region.unknown", f"区划 {region_code} 不存在", f"no region {region_code}"))
@@ -166,6 +175,34 @@ def start_case(*, actor, region_code: str, bundle_code: str = "", item_code: str
     case = _create_draft(actor=actor, plan=plan, party=party, bundle_code=bundle_code, item_code=item_code,
                          bundle_version=bundle_version, region=region, intake_region=intake_region, window=window,
                          on=on)
+    if prefill:
+        prefill_case(case, actor)
+    return case
+
+
+def _start_remote_case(*, actor, agreed, item_code: str, enterprise_uscc: str, applicant_id_number: str,
+                       applicant_name: str, prefill: bool, on: date) -> Case:
+    """异地代收代办: an item of a region a peer node serves, filed at this node's window. The window
+    examines it against this node's counterpart item (same basic code); the sub-case is remote."""
+    from .remote import remote_plan_entry, require_window
+
+    require_window(actor)
+    intake_region = actor.region
+    if intake_region is None:
+        raise InvalidInput(Problem("actor", "clerk.region", "窗口人员未配置所属区划", "the clerk has no region"))
+    try:
+        plan = _single_item_plan(item_code, intake_region.code, on)
+    except InvalidInput:
+        raise InvalidInput(Problem("item", "cross_node.no_counterpart",
+                                   f"本地未实施事项 {item_code}，无法对照审查材料，不能代收",
+                                   f"item {item_code} has no counterpart here to examine the application against")) from None
+    plan["items"][0]["remote"] = remote_plan_entry(agreed)
+    if agreed.name:
+        plan["bundle"]["name"] = agreed.name
+    party = _identify_applicant(actor, enterprise_uscc=enterprise_uscc, applicant_id_number=applicant_id_number,
+                                applicant_name=applicant_name, basic_codes=[item_code], on=on)
+    case = _create_draft(actor=actor, plan=plan, party=party, bundle_code="", item_code=item_code, bundle_version=None,
+                         region=intake_region, intake_region=intake_region, window=True, on=on)
     if prefill:
         prefill_case(case, actor)
     return case
@@ -494,6 +531,14 @@ def _create_subcases(case: Case) -> None:
         version = versions.get(item["basic_code"])
         if version is None or version.version != item["version"]:
             raise Conflict("事项版本已变化，请重新生成办理方案", "an item version changed; start again", rule="plan.stale")
+        remote = item.get("remote")
+        if remote:  # handled by a peer node (services.remote): no local department or workflow
+            rows.append(SubCase(case=case, key=item["code"], position=n, stage=item["stage"], after=item["after"],
+                                item_version=version, statutory_days=version.statutory_days,
+                                promised_days=version.promised_days, remote_node=remote["node"],
+                                remote_region=remote["region"], remote_item_code=remote["item_code"],
+                                remote_item_version=remote["version"]))
+            continue
         rows.append(SubCase(case=case, key=item["code"], position=n, stage=item["stage"], after=item["after"],
                             item_version=version, department=version.item.department,
                             workflow=workflows.workflow_for(item["basic_code"], case.region_id),
@@ -592,7 +637,8 @@ def _accept(*, case: Case, actor, on: date | None, deemed: bool):
     case.accepted_on = case.submitted_on if deemed else on  # Art. 32: accepted on receipt
     case.save()
     pending = [f"{m.name}（承诺于 {m.promised_by} 前补齐）" for m in case.materials.filter(status=CaseMaterial.Status.PENDING)]
-    rows = [(s.item_version.name, f"{s.department.name}，法定 {s.statutory_days} / 承诺 {s.promised_days} 个工作日")
+    rows = [(s.item_version.name, f"{s.department.name}，法定 {s.statutory_days} / 承诺 {s.promised_days} 个工作日"
+             if s.department_id else f"异地代收代办：移交办理地（{s.remote_region}）办理，办理地受理后按其时限办结")
             for s in case.subcases.select_related("item_version", "department")]
     notice = issue_notice(
         case, "acceptance", title="受理通知书", issuer=_issuer_name(case, actor), on=case.accepted_on, actor=actor, rows=rows,

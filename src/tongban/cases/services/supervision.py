@@ -67,7 +67,9 @@ def sweep(*, on: date | None = None) -> dict:
             counts["stopped"] += 1
     active = SubCase.objects.filter(status=SubCase.Status.ACTIVE, hold="").select_related("case", "department")
     horizon = add_workdays(on, warning_days()).due
-    for sub in active.filter(promised_due__lte=horizon):
+    # A remote sub-case's decision clock is the handling node's (it raises those alerts); this node
+    # watches only the hop it can see: the acknowledgement of its hand-over (below).
+    for sub in active.filter(promised_due__lte=horizon, remote_node=""):
         if sub.promised_due >= on:
             counts["warnings"] += _raise_alert(sub, DeadlineAlert.Kind.WARNING, sub.promised_due)
         if sub.promised_due < on:
@@ -138,7 +140,7 @@ def acknowledge_supervision(*, notice: SupervisionNotice, actor, response: str) 
 def recompute_open_deadlines(changed_from: date, changed_to: date, region_code: str | None) -> int:
     """Calendar listener: open sub-cases whose counting spans the changed days get new due dates, each
     change explained in the ledger."""
-    qs = SubCase.objects.filter(status=SubCase.Status.ACTIVE, started_on__lte=changed_to,
+    qs = SubCase.objects.filter(status=SubCase.Status.ACTIVE, started_on__lte=changed_to, remote_node="",
                                 statutory_due__gte=changed_from).select_related("department__region")
     changed = 0
     for candidate in qs:
