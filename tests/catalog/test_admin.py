@@ -35,7 +35,7 @@ def test_bundle_preview_and_validation_explain_every_error(admin_client):
     version = BundleVersion.objects.get(bundle__code="open-restaurant")
     page = admin_client.get(f"/admin/bundles/bundleversion/{version.pk}/preview/", {"region": "421200", "answers": '{"area_sqm": 800}'})
     text = page.content.decode()
-    assert page.status_code == 200 and "特殊建设工程消防设计审查" in text and "produced" in text
+    assert page.status_code == 200 and "特殊建设工程消防设计审查" in text and "由前一环节办结后产生" in text
     draft = {"bundle": version.bundle_id, "version": 2, "status": "draft", "regions": ["421200"],
              "definition": '{"questionnaire": [], "items": [{"key": "a", "item": "000199999000", "include_if": {">": [{"var": "nope"}, 1]}}]}'}
     response = admin_client.post("/admin/bundles/bundleversion/add/", draft)

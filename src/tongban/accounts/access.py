@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from tongban.core import access
 from tongban.core.access import register, register_action
+from tongban.core.regionadmin import AdminAction, region_scope, require_region
 
 from .models import Mandate, User
 from .roles import Role
@@ -51,3 +52,21 @@ def access_mandate_for(user, mandate_id: int, *, to: MandateAction = MandateActi
 
 def require_mandate(user, mandate: Mandate, to: MandateAction) -> None:
     access.require(user, "mandate", to, mandate)
+
+
+# --- staff accounts in the admin (tongban.core.regionadmin) -----------------------------------------
+
+
+@register("staff-user", User)
+def staff_scope(user, qs: QuerySet) -> QuerySet:
+    """Superusers see every account; a region administrator the staff of their region and below."""
+    if user.is_superuser:
+        return qs
+    return region_scope(user, qs.filter(kind=User.Kind.STAFF, is_superuser=False), "region_id")
+
+
+@register_action("staff-user", AdminAction.ADMINISTER, AdminAction.DELETE)
+def _administer_staff(user, staff: User) -> None:
+    if staff.is_superuser and not user.is_superuser:
+        require_region(user, None)  # refused: a superuser is nobody's region staff
+    require_region(user, staff.region_id)

@@ -1,10 +1,13 @@
 """Bundles in the admin: drafts are edited as their definition (the catalogue format), checked on save
-with every problem explained, and previewed as a plan for sample answers. Published versions are read-only."""
+with every problem explained, and previewed as a plan for sample answers. Published versions are read-only
+and never deleted. Region administrators maintain the versions of their own region (tongban.core.regionadmin);
+bundles themselves (code, name, theme) are national."""
 
 import json
 
 from django import forms
 from django.contrib import admin
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -12,14 +15,20 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.format import Document, check_documents
 from tongban.core.errors import InvalidInput
+from tongban.core.regionadmin import NationalReadOnlyAdmin, RegionScopedAdmin
 
 from . import planner
 from .models import Bundle, BundleVersion
 from .selectors import item_specs_for
 
+SOURCE_LABELS = {
+    "produced": _("由前一环节办结后产生"), "licence": _("调用电子证照"), "data": _("部门共享数据"),
+    "commitment": _("可签署告知承诺书代替"), "applicant": _("申请人提交"),
+}
+
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(NationalReadOnlyAdmin):
     list_display = ("name", "code", "theme")
     search_fields = ("name", "code")
 
@@ -46,14 +55,16 @@ class BundleVersionForm(forms.ModelForm):
 
 
 @admin.register(BundleVersion)
-class BundleVersionAdmin(admin.ModelAdmin):
+class BundleVersionAdmin(RegionScopedAdmin):
+    access_kind = "bundle-version"
     form = BundleVersionForm
     list_display = ("bundle", "version", "status", "valid_from", "preview")
     list_filter = ("status", "bundle")
     filter_horizontal = ("regions",)
 
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or obj.status != BundleVersion.Status.PUBLISHED)
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return self.limit_regions(request, field) if db_field.name == "regions" else field
 
     @admin.display(description=_("预览"))
     def preview(self, obj):
@@ -64,7 +75,9 @@ class BundleVersionAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def preview_view(self, request, pk):
-        version = BundleVersion.objects.select_related("bundle").get(pk=pk)
+        version = self.get_queryset(request).select_related("bundle").filter(pk=pk).first()
+        if version is None:
+            raise Http404(pk)
         regions = list(version.regions.order_by("code"))
         region = request.GET.get("region") or (regions[0].code if regions else "")
         answers_text = request.GET.get("answers", "{}")
@@ -79,6 +92,8 @@ class BundleVersionAdmin(admin.ModelAdmin):
             problems = [f"answers: JSON 格式错误 / invalid JSON: {exc}"]
         except InvalidInput as exc:
             problems = [p.line() for p in exc.problems]
+        materials = [{**m, "source_label": SOURCE_LABELS.get(m["source"], m["source"])} for m in plan["materials"]] if plan else []
         context = {**self.admin_site.each_context(request), "title": _("办事方案预览"), "version": version, "regions": regions,
-                   "region": region, "answers": answers_text, "plan": plan, "problems": problems, "opts": self.model._meta}
+                   "region": region, "answers": answers_text, "plan": plan, "materials": materials, "problems": problems,
+                   "opts": self.model._meta}
         return TemplateResponse(request, "admin/bundles/preview.html", context)

@@ -1,4 +1,5 @@
-"""Catalogue administration in the Django admin (Chinese). Published versions are read-only."""
+"""Catalogue administration in the Django admin (Chinese). Published versions are read-only. Region
+administrators maintain their own region's items (tongban.core.regionadmin); the vocabularies are national."""
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
@@ -7,19 +8,20 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.errors import NotFound
+from tongban.core.regionadmin import NationalReadOnlyAdmin, RegionScopedAdmin, is_region_admin
 
 from . import diff
 from .models import Item, ItemMaterial, ItemVersion, LicenceType, MaterialKind
 
 
 @admin.register(LicenceType)
-class LicenceTypeAdmin(admin.ModelAdmin):
+class LicenceTypeAdmin(NationalReadOnlyAdmin):
     list_display = ("name", "code", "holder_kind", "validity_years")
     search_fields = ("name", "code")
 
 
 @admin.register(MaterialKind)
-class MaterialKindAdmin(admin.ModelAdmin):
+class MaterialKindAdmin(NationalReadOnlyAdmin):
     list_display = ("name", "code", "licence_type", "data_resource")
     search_fields = ("name", "code")
     list_select_related = ("licence_type",)
@@ -36,14 +38,26 @@ class ItemVersionInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return is_region_admin(request.user) or super().has_view_permission(request, obj)
+
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(RegionScopedAdmin):
+    access_kind = "catalog-item"
     list_display = ("name", "basic_code", "implementation_code", "region", "department", "compare")
     list_filter = ("region", "department__kind")
     search_fields = ("name", "basic_code", "implementation_code")
     list_select_related = ("region", "department")
     inlines = [ItemVersionInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "region":
+            return self.limit_regions(request, field)
+        if db_field.name == "department":
+            return self.limit_regions(request, field, "region_id")
+        return field
 
     @admin.display(description=_("区域比对"))
     def compare(self, obj):
@@ -73,9 +87,13 @@ class ItemMaterialInline(admin.TabularInline):
 
     has_add_permission = has_delete_permission = has_change_permission
 
+    def has_view_permission(self, request, obj=None):
+        return is_region_admin(request.user) or super().has_view_permission(request, obj)
+
 
 @admin.register(ItemVersion)
-class ItemVersionAdmin(admin.ModelAdmin):
+class ItemVersionAdmin(RegionScopedAdmin):
+    access_kind = "catalog-item-version"
     list_display = ("name", "item", "version", "status", "valid_from", "statutory_days", "promised_days")
     list_filter = ("status", "item__region", "item_type")
     search_fields = ("name", "item__implementation_code", "item__basic_code")
@@ -83,9 +101,9 @@ class ItemVersionAdmin(admin.ModelAdmin):
     inlines = [ItemMaterialInline]
     readonly_fields = ("status", "published_at")
 
-    def has_change_permission(self, request, obj=None):
-        # Published versions are immutable: create a new version instead.
-        return super().has_change_permission(request, obj) and (obj is None or not obj.is_published)
+    # Published versions are immutable (create a new version instead) and never deleted: the access
+    # kind's checks say so (tongban.catalog.access).
 
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or not obj.is_published)
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return self.limit_regions(request, field, "region_id") if db_field.name == "item" else field

@@ -1,4 +1,6 @@
-"""Admin for the calendar: upload a year's notice, maintain single overrides. Writes go through services."""
+"""Admin for the calendar: upload a year's notice, maintain single overrides. Writes go through services.
+The national notice is the superuser's; region administrators see it and maintain their own region's
+overrides (tongban.core.regionadmin, tongban.workdays.access)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.errors import InvalidInput
+from tongban.core.regionadmin import NationalReadOnlyAdmin, RegionScopedAdmin
 
 from . import services
 from .models import CalendarOverride, CalendarYear
@@ -34,7 +37,7 @@ class CalendarYearUploadForm(forms.ModelForm):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(NationalReadOnlyAdmin):
     list_display = ["year", "source", "loaded_at", "loaded_by"]
     readonly_fields = ["year", "source", "file_sha256", "loaded_at", "loaded_by"]
     search_fields = ["source"]
@@ -87,14 +90,21 @@ class CalendarOverrideForm(forms.ModelForm):
 
 
 @admin.register(CalendarOverride)
-class CalendarOverrideAdmin(admin.ModelAdmin):
+class CalendarOverrideAdmin(RegionScopedAdmin):
+    access_kind = "calendar-override"
     form = CalendarOverrideForm
     list_display = ["date", "kind", "region", "name", "source", "updated_at"]
     list_filter = ["kind", ("region", admin.EmptyFieldListFilter)]
     search_fields = ["name", "source", "region__code", "region__name"]
     date_hierarchy = "date"
-    raw_id_fields = ["region"]
     list_select_related = ["region"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "region" and not request.user.is_superuser:
+            field = self.limit_regions(request, field)
+            field.required = True  # a national override is the superuser's
+        return field
 
     def save_model(self, request, obj, form, change):
         values = {"day": obj.date, "kind": obj.kind, "name": obj.name, "region_code": obj.region_id,

@@ -7,3 +7,6 @@ class WorkdaysConfig(AppConfig):
     label = "workdays"
     verbose_name = _("工作日历")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import access  # noqa: F401  (registers the admin's access rules)
