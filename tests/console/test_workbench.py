@@ -146,7 +146,7 @@ def test_extension_requested_by_officer_decided_on_the_board(as_user, django_ass
     assert response.status_code == 302
     ext = ExtensionRequest.objects.get(subcase=sub)
     supervisor = as_user("changsha-supervisor")
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(20):  # + cross-region acknowledgements overdue, cross-node cases
         board = supervisor.get("/console/board/")
     assert board.status_code == 200 and "需要补充调查" in board.content.decode()
     # Rejecting needs a reason, shown next to that request's field.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from tongban.accounts.roles import Role
@@ -201,6 +201,14 @@ def board(user, *, on: date | None = None) -> dict:
                                            "requested_by")[:100]),
         "supervision": list(visible(user, "supervision-notice").filter(acknowledged_at__isnull=True)
                             .select_related("department", "subcase__case")[:100]),
+        # 跨域限时反馈: cross-region items not yet acknowledged (受理确认) after their due date.
+        "ack_overdue": list(qs.filter(ack_due__lt=on, acknowledged_at__isnull=True)
+                            .select_related("case", "department", "item_version").order_by("ack_due", "id")[:100]),
+        # Cases this node handles for a peer node (federation), with the node that holds them now.
+        "cross_node": list(visible(user, "case").filter(federated__isnull=False).order_by("-id")
+                           .values("number", "status", collab_id=F("federated__collab_id"),
+                                   peer=F("federated__peer__code"), holder=F("federated__holder"),
+                                   accepting_region=F("federated__accepting_region"))[:100]),
     }
 
 

@@ -17,7 +17,11 @@ class FederationConfig(AppConfig):
 
         from tongban.licences.trust import trust_list_published
 
-        from . import handlers  # noqa: F401 - registers the message handlers
+        from . import (
+            handlers,  # noqa: F401 - registers the message handlers
+            handling,
+        )
         from .trustlists import forward_published
 
         trust_list_published.connect(forward_published, dispatch_uid="federation.forward_trust_list")
+        handling.connect()  # the case services' hook points (cases.signals)

@@ -225,3 +225,67 @@ class PeerTrustList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.peer_id}:{self.region}#{self.sequence}"
+
+
+class FederatedCase(models.Model):
+    """A case this node handles for a peer (异地代收代办, the handling side): the peer accepted it at its
+    window and handed it over (`case.handover`); this node made a real local case of it. Unique on
+    (peer, collab id), so a repeated or concurrent hand-over creates one case."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="federated_cases")
+    collab_id = models.CharField(_("业务协同编号"), max_length=80)
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="federated",
+                                verbose_name=_("本地办件"))
+    handover_message = models.UUIDField(_("移交消息标识"))
+    accepting_region = models.CharField(_("收件地区划"), max_length=6)
+    accepting_window = models.CharField(_("收件窗口"), max_length=200, blank=True)
+    accepted_at = models.DateTimeField(_("收件地受理时间"))
+    remote_case = models.CharField(_("收件节点办件编号"), max_length=200, blank=True)
+    item_code = models.CharField(_("实施编码"), max_length=31)
+    item_version = models.PositiveIntegerField(_("事项版本"))
+    delivery = models.CharField(_("送达方式"), max_length=8, blank=True)
+    licences_used = models.JSONField(_("使用的电子证照"), default=list, blank=True)
+    holder = models.CharField(_("当前持有节点"), max_length=32, blank=True,
+                              help_text=_("whose move it is now: this node's code, the peer's, or empty when closed"))
+    created_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("跨节点办件")
+        verbose_name_plural = _("跨节点办件")
+        constraints = [models.UniqueConstraint(fields=["peer", "collab_id"], name="federatedcase_unique_collab")]
+
+    def __str__(self) -> str:
+        return f"{self.collab_id} ← {self.peer_id}"
+
+
+class CaseHop(models.Model):
+    """One hop of a cross-node case (责任追溯): what happened, which node holds the case from then on, and
+    when; the time a node held the case is the distance to the next hop. `overdue` records a clock that
+    ran out while `holder` held the case."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("收到移交")
+        ACKNOWLEDGED = "acknowledged", _("受理确认")
+        NOTICE = "notice", _("要求补正")
+        CORRECTION = "correction", _("收到补正材料")
+        DECIDED = "decided", _("作出决定")
+        DELIVERY = "delivery", _("收到送达安排")
+        DELIVERED = "delivered", _("收件地已送达")
+        WITHDRAWN = "withdrawn", _("申请人撤回")
+        OVERDUE = "overdue", _("超时")
+
+    federated = models.ForeignKey(FederatedCase, on_delete=models.CASCADE, related_name="hops")
+    kind = models.CharField(_("环节"), max_length=16, choices=Kind.choices)
+    holder = models.CharField(_("此后持有节点"), max_length=32, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    message_id = models.UUIDField(_("消息标识"), null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("跨节点环节")
+        verbose_name_plural = _("跨节点环节")
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.holder}"

@@ -20,7 +20,7 @@ from tongban.core.access import require
 from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
 from tongban.core.transactions import service
 
-from .. import deadlines, workflows
+from .. import deadlines, signals, workflows
 from ..access import ExtensionAction, SubcaseAction
 from ..models import Action, Case, CaseMaterial, DeadlineEntry, ExtensionRequest, SubCase
 from ..notices import clause, sentence
@@ -328,6 +328,8 @@ def _act(*, subcase, actor, action, step, reason, key, days, procedure, material
                           step_from=step_from, step_to=sub.step, status_from=status_from, status_to=sub.status,
                           reason=reason or "")
     trail(f"subcase_{action}", case, subcase=sub, actor=actor, reason=reason or "", before=before, after=snapshot(sub))
+    signals.subcase_acted.send(sender=SubCase, subcase=sub, case=case, action=action, step_from=step_from,
+                               status_from=status_from, reason=reason or "", materials=materials, on=on, actor=actor)
     if sub.status != SubCase.Status.ACTIVE:
         if sub.status in TERMINAL_BAD:
             _cancel_dependants(case, sub, on, actor)

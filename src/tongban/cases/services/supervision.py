@@ -16,7 +16,7 @@ from tongban.core.system import SYSTEM
 from tongban.core.transactions import service
 from tongban.workdays.calendar import add_workdays
 
-from .. import deadlines
+from .. import deadlines, signals
 from ..access import DepartmentAction, SubcaseAction, SupervisionAction, access_department_for
 from ..models import Case, CaseMaterial, DeadlineAlert, DeadlineEntry, SubCase, SupervisionNotice
 from ._common import lock_subcase, require_reason, require_subcase, today, trail
@@ -39,8 +39,9 @@ def _raise_alert(sub: SubCase, kind: str, due: date) -> bool:
 
 @service
 def _record_alert(sub: SubCase, kind: str, due: date) -> None:
-    DeadlineAlert.objects.create(subcase=sub, kind=kind, due=due)
+    alert = DeadlineAlert.objects.create(subcase=sub, kind=kind, due=due)
     trail(f"alert_{kind}", sub.case, subcase=sub, after={"due": due.isoformat()})
+    signals.deadline_alert_raised.send(sender=DeadlineAlert, alert=alert, subcase=sub)
 
 
 def sweep(*, on: date | None = None) -> dict:
