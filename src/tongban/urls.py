@@ -4,6 +4,9 @@ from django.urls import include, path
 from tongban.api.main import api
 from tongban.core.views import healthz
 
+# The admin app is SimpleAdminConfig (settings): register every app's admin.py here, with the URLs.
+admin.autodiscover()
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

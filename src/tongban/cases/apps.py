@@ -14,10 +14,9 @@ class CasesConfig(AppConfig):
         from tongban.workdays.listeners import register_calendar_listener
 
         from . import access  # noqa: F401  (registers the access rules)
-        from .services import recompute_open_deadlines
         from .services.remote import on_decision  # noqa: F401  (registers the remote sub-cases' federation handlers)
 
-        register_calendar_listener(recompute_open_deadlines)
+        register_calendar_listener("tongban.cases.services.recompute_open_deadlines")
         # Warnings, overdue records, deemed acceptances and broken 容缺 promises: idempotent, so any
         # number of runners may share it (see tongban.core.periodic).
         register("cases.sweep", "tongban.cases.services.sweep", every=timedelta(minutes=10))

@@ -18,8 +18,8 @@ from tongban.core import access
 from tongban.core.access import register, register_action
 from tongban.core.errors import NotFound, Problem
 
+from .errors import Forbidden
 from .models import Grant
-from .querying import Forbidden
 from .selectors import ExchangeNotFound
 
 GRANT_ROLES = (Role.OFFICER, Role.ADMINISTRATOR)

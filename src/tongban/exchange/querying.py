@@ -31,13 +31,10 @@ from tongban.regions.models import Department
 
 from . import models, selectors, vocabulary
 from .adapters import AdapterUnavailable, FetchContext, adapter_for
+from .errors import Forbidden
 
 QUERY_ROLES = (Role.OFFICER, Role.CLERK)
 PREFILL_PURPOSE = "自动填报 form prefill"
-
-
-class Forbidden(InvalidInput):
-    """The actor may not do this (the exchange API answers 403; elsewhere it is a 422)."""
 
 
 class SubjectNotFound(selectors.ExchangeNotFound):

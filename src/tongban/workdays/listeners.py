@@ -20,15 +20,18 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
+from django.utils.module_loading import import_string
+
 log = logging.getLogger(__name__)
 
 CalendarListener = Callable[[date, date, "str | None"], object]
 
-_listeners: list[CalendarListener] = []
+_listeners: list[CalendarListener | str] = []
 
 
-def register_calendar_listener(callback: CalendarListener) -> CalendarListener:
-    """Register `callback` (idempotent; usable as a decorator). Returns the callback."""
+def register_calendar_listener(callback: CalendarListener | str) -> CalendarListener | str:
+    """Register `callback`, a callable or its dotted path (imported at the first calendar change, so
+    that registering in ready() imports nothing heavy); idempotent; usable as a decorator."""
     if callback not in _listeners:
         _listeners.append(callback)
     return callback
@@ -45,4 +48,6 @@ def notify_calendar_changed(changed_from: date, changed_to: date, region_code: s
                                                  "changed_to": changed_to.isoformat(), "region": region_code,
                                                  "listeners": len(_listeners)})
     for callback in list(_listeners):
+        if isinstance(callback, str):
+            callback = import_string(callback)
         callback(changed_from, changed_to, region_code)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput
 
 from ...services import verify_chain
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "审计日志工具 / audit trail tools: verify"
 
     def add_arguments(self, parser):

@@ -2,12 +2,11 @@
 
 import json
 
-from django.core.management.base import BaseCommand
-
 from tongban.bundles import guide
+from tongban.core.commands import TongbanCommand
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Search bundles and items in everyday Chinese (智能导办)."
 
     def add_arguments(self, parser):

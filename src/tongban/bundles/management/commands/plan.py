@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from django.core.management.base import BaseCommand
-
 from tongban.bundles.selectors import plan_bundle
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Plan a one-thing bundle for a region and the applicant's answers; prints JSON."
 
     def add_arguments(self, parser):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tongban.cases import services
 from tongban.cases.services.supervision import SweepIncomplete
+from tongban.core.commands import TongbanCommand
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Case handling operations: sweep (warnings, overdue records, deemed acceptance, 容缺 promises)."
 
     def add_arguments(self, parser):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tongban.cases import notices
 from tongban.cases.models import Notice
+from tongban.core.commands import TongbanCommand
 from tongban.licences.verification import trust_from_file
 
 
@@ -29,7 +30,7 @@ def _read_json(path: str) -> dict:
     return data
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "文书 / signed notices"
 
     def add_arguments(self, parser):

@@ -19,16 +19,17 @@ import json
 import time
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tongban.accounts.models import Enterprise, User
 from tongban.bundles.models import Bundle
 from tongban.cases import selectors, services, simulation
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import Conflict, InvalidInput, NotFound
 from tongban.regions.models import Region
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Drive cases of a bundle end to end with the demo staff (load and demo-data generator)."
 
     def add_arguments(self, parser):

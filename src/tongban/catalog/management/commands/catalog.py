@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tongban.catalog import diff, exporter, services
 from tongban.catalog.format import check_documents, load_documents
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput, NotFound
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Validate, import, export and compare catalogue files (tongban.catalog/v1)."
 
     def add_arguments(self, parser):

@@ -19,12 +19,13 @@ import signal
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tongban.core import periodic, worker
+from tongban.core.commands import TongbanCommand
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "后台任务与定时任务 / background tasks and periodic jobs"
 
     def add_arguments(self, parser):

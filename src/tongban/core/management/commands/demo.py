@@ -1,13 +1,14 @@
 """`tongban demo load`: load the demo regions, catalogue, bundles, staff and applicants (idempotent)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tongban.core import demo
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput
 from tongban.core.profile import demo_enabled
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Demo data for the seven demo regions (idempotent)."
 
     def add_arguments(self, parser):

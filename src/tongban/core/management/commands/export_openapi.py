@@ -2,16 +2,15 @@
 
 import json
 
-from django.core.management.base import BaseCommand
-
 from tongban.api.main import api
+from tongban.core.commands import TongbanCommand
 
 
 def openapi_text() -> str:
     return json.dumps(api.get_openapi_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "Write the OpenAPI document of /api/v1/ (default: standard output)."
 
     def add_arguments(self, parser):

@@ -14,13 +14,14 @@ import json
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from tongban.core import periodic
+from tongban.core.commands import TongbanCommand
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "运行定时任务 / run the periodic jobs"
 
     def add_arguments(self, parser):

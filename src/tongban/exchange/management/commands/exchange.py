@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput, Problem
 from tongban.exchange import demo, selectors, services
 from tongban.exchange.adapters import AdapterUnavailable
@@ -27,7 +28,7 @@ from tongban.exchange.querying import display_subject
 EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_UNAVAILABLE = 3, 4, 5
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "数据共享交换：资源目录、查询、查询日志 / data-sharing exchange: catalogue, queries, query log"
 
     def add_arguments(self, parser):

@@ -20,12 +20,13 @@ import sys
 import threading
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "跨域通办节点运维 / operate a federation node"
 
     def add_arguments(self, parser):

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import Conflict, InvalidInput, NotFound
 from tongban.licences import crypto, selectors, services, trust
 from tongban.licences.verification import trust_from_file, verify_licence_document
@@ -31,7 +32,7 @@ def _read_json(path: str) -> dict:
     return data
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "电子证照库 / electronic licence library"
 
     def add_arguments(self, parser):

@@ -14,8 +14,9 @@ import json
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from tongban.core.commands import TongbanCommand
 from tongban.core.errors import InvalidInput, Problem
 from tongban.workdays import calendar, services
 from tongban.workdays.models import CalendarYear
@@ -28,7 +29,7 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"应为日期 YYYY-MM-DD / expected a date YYYY-MM-DD: {value!r}") from None
 
 
-class Command(BaseCommand):
+class Command(TongbanCommand):
     help = "工作日计算与节假日安排导入 / working-day arithmetic and holiday notice loading"
 
     def add_arguments(self, parser):
