@@ -156,6 +156,28 @@ def test_plan_command_prints_the_plan_as_json(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("args", "rule"), [
+    (["nosuch", "--region", "421200"], "[bundle.unknown]"),
+    (["open-restaurant", "--region", "999999"], "[region.unknown] 区划 999999 不存在"),
+    (["open-restaurant", "--region", "421200", "--on", "2020-01-01"], "[bundle.not_in_force]"),
+])
+def test_plan_command_says_which_of_bundle_region_or_date_is_wrong(capsys, args, rule):
+    with pytest.raises(SystemExit):
+        call_command("plan", *args)
+    err = capsys.readouterr().err
+    assert rule in err and "/" in err  # Chinese, then English
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["2026-02-30", "tomorrow"])
+def test_plan_command_refuses_an_impossible_date_by_rule_not_traceback(value):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="不是有效日期.*not a valid date"):
+        call_command("plan", "open-restaurant", "--region", "421200", "--on", value)
+
+
+@pytest.mark.django_db
 def test_plan_api_returns_the_plan_and_field_named_errors(client):
     response = client.post("/api/v1/plans", {"bundle": "open-restaurant", "region": "421200", "answers": {"area_sqm": 800}},
                            content_type="application/json")

@@ -23,11 +23,28 @@ def bundle_version_in_force(code: str, region_code: str, on: date | None = None)
         .select_related("bundle").order_by("-valid_from", "-version").first()
     )
     if version is None:
-        if not Bundle.objects.filter(code=code).exists():
-            raise InvalidInput(Problem("bundle", "bundle.unknown", f"一件事 {code} 不存在", f"bundle {code} does not exist"))
-        raise InvalidInput(Problem("region", "bundle.region", f"一件事 {code} 在区划 {region_code} 未发布",
-                                   f"bundle {code} is not published in region {region_code}"))
+        raise InvalidInput(_why_no_version(code, region_code, on))
     return version
+
+
+def _why_no_version(code: str, region_code: str, on: date) -> Problem:
+    """Which of the three it is: no such bundle, no such region / not published there, not yet in force."""
+    from tongban.regions.models import Region
+
+    if not Bundle.objects.filter(code=code).exists():
+        return Problem("bundle", "bundle.unknown", f"一件事 {code} 不存在", f"bundle {code} does not exist")
+    if not Region.objects.filter(code=region_code).exists():
+        return Problem("region", "region.unknown", f"区划 {region_code} 不存在", f"region {region_code} does not exist")
+    published = (BundleVersion.objects.filter(status=BundleVersion.Status.PUBLISHED, bundle__code=code,
+                                              regions__code=region_code)
+                 .order_by("valid_from").values_list("valid_from", flat=True).first())
+    if published is not None:
+        return Problem("on", "bundle.not_in_force",
+                       f"一件事 {code} 在区划 {region_code} 于 {on:%Y-%m-%d} 尚未施行（自 {published:%Y-%m-%d} 起施行）",
+                       f"bundle {code} is not yet in force in region {region_code} on {on:%Y-%m-%d} "
+                       f"(in force from {published:%Y-%m-%d})")
+    return Problem("region", "bundle.region", f"一件事 {code} 在区划 {region_code} 未发布",
+                   f"bundle {code} is not published in region {region_code}")
 
 
 def item_specs_for(version: BundleVersion, region_code: str, on: date | None = None) -> dict:

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import argparse
+from datetime import date
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
@@ -37,3 +40,13 @@ def _database_not_migrated() -> bool:
         return "django_migrations" not in connection.introspection.table_names()
     except DatabaseError:
         return False
+
+
+def cli_date(value: str) -> date:
+    """An argparse `type` for dates: `--on 2026-02-30` or `--on tomorrow` is a usage error naming the
+    rule, never a traceback."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} 不是有效日期，应为 YYYY-MM-DD / is not a valid date, expected YYYY-MM-DD") from None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from tongban.bundles.selectors import plan_bundle
-from tongban.core.commands import TongbanCommand
+from tongban.core.commands import TongbanCommand, cli_date
 from tongban.core.errors import InvalidInput
 
 
@@ -17,7 +16,7 @@ class Command(TongbanCommand):
         parser.add_argument("bundle")
         parser.add_argument("--region", required=True)
         parser.add_argument("--answers", default="{}", help='JSON object, e.g. \'{"area_sqm": 800}\'')
-        parser.add_argument("--on", help="plan with the versions in force on this date (YYYY-MM-DD)")
+        parser.add_argument("--on", type=cli_date, help="plan with the versions in force on this date (YYYY-MM-DD)")
 
     def handle(self, *args, **opts):
         try:
@@ -29,7 +28,7 @@ class Command(TongbanCommand):
             raise SystemExit(2) from None
         try:
             plan = plan_bundle(opts["bundle"], opts["region"], answers,
-                               on=date.fromisoformat(opts["on"]) if opts.get("on") else None)
+                               on=opts.get("on"))
         except InvalidInput as exc:
             for p in exc.problems:
                 self.stderr.write(p.line())

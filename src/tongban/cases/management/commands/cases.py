@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from django.core.management.base import CommandError
 
 from tongban.cases import services
 from tongban.cases.services.supervision import SweepIncomplete
-from tongban.core.commands import TongbanCommand
+from tongban.core.commands import TongbanCommand, cli_date
 
 
 class Command(TongbanCommand):
@@ -18,7 +17,7 @@ class Command(TongbanCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sweep = sub.add_parser("sweep", help="run the deadline sweep once")
-        sweep.add_argument("--on", type=date.fromisoformat, default=None, help="business date (default: today)")
+        sweep.add_argument("--on", type=cli_date, default=None, help="business date (default: today)")
         sweep.add_argument("--json", action="store_true")
 
     def handle(self, *args, action: str, **options):
