@@ -58,6 +58,8 @@ def test_a_user_in_the_trail_cannot_be_deleted(make_user):
 
 
 def test_admin_is_read_only(admin_user):
+    import tongban.urls  # noqa: F401  (the URLs register every app's admin: settings use SimpleAdminConfig)
+
     model_admin = site._registry[AuditEntry]
     request = RequestFactory().get("/admin/")
     request.user = admin_user
