@@ -217,6 +217,8 @@ def test_acknowledgement_notice_correction_decision_and_post_delivery(xiangtan):
     [row] = client.get(f"/api/v1/cases/{case.number}/progress").json()
     assert row["remote"]["status"] == "acknowledged" and row["remote"]["case_number"] == "XT-430300-0001"
     assert row["remote"]["decision_due"] == "2099-01-05" and row["awaiting"]["from"] == "remote"
+    page = client.get(f"/my/cases/{case.number}/").content.decode()
+    assert 'data-remote-status="acknowledged"' in page and "办理地办件编号 XT-430300-0001" in page
 
     # 补正: the handling node asks for a new photo; the applicant supplies it here
     photo = case.materials.get(code="photo")

@@ -53,7 +53,8 @@ MATERIAL_STATUS = {
     "missing": _("未提交"), "provided": _("已提交"), "defective": _("需补正"), "pending": _("容缺待补"),
     "committed": _("已承诺"), "awaited": _("由前序事项产生"), "shared": _("共享获取"),
 }
-AWAITED_FROM = {"applicant": _("需要您处理"), "department": _("部门办理中"), "window": _("综合窗口")}
+AWAITED_FROM = {"applicant": _("需要您处理"), "department": _("部门办理中"), "window": _("综合窗口"),
+                "remote": _("办理地节点办理中")}
 DELIVERY_LABELS = {"window": _("窗口领取"), "post": _("邮寄送达"), "electronic": _("电子送达（在“我的证照”查看）")}
 ROLE_LABELS = {Role.CLERK: _("综合窗口"), Role.OFFICER: _("审批人员"), Role.SUPERVISOR: _("督办人员")}
 FIELD_TYPES = {"number", "integer", "boolean", "string"}
