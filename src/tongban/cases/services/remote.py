@@ -240,25 +240,12 @@ class LicenceNotVerified(Exception):
 
 
 def verify_remote_licence(peer_code: str, licence: dict) -> dict:
-    """Verify a licence issued on a peer node offline, against the signed trust lists its descriptor
-    carries for the regions it serves (跨域互认), with the status-list snapshot in the message."""
-    from tongban.federation.models import Peer
-    from tongban.licences.documents import EXPORT_FORMAT
-    from tongban.licences.trust import LIST_FORMAT, TrustContext, _signed_list_ok
-    from tongban.licences.verification import verify_licence_document
+    """Verify a licence issued on a peer node offline, against the signed trust lists held for that
+    peer (from its descriptor, or a later `trust.list` message: 跨域互认) and the status-list snapshot
+    in the message (tongban.federation.trustlists.verify_peer_licence)."""
+    from tongban.federation.trustlists import verify_peer_licence
 
-    peer = Peer.objects.get(code=peer_code)
-    context = TrustContext(region=",".join(peer.regions), offline=True)
-    for document in (peer.descriptor.get("descriptor") or {}).get("trust_lists") or []:
-        if (isinstance(document, dict) and document.get("format") == LIST_FORMAT
-                and document.get("region") in peer.regions and _signed_list_ok(document)):
-            context.add_list(document)
-    key = context.keys.get(licence["key_id"])
-    doc = {"format": EXPORT_FORMAT, "status_list": licence.get("status_list"),
-           "licence": {"payload": licence["payload"],
-                       "proof": {"alg": licence.get("algorithm") or (key.alg if key else ""), "kid": licence["key_id"],
-                                 "value": licence["signature"]}}}
-    return verify_licence_document(doc, trust=context).as_dict()
+    return verify_peer_licence(licence, peer=peer_code).as_dict()
 
 
 @service
