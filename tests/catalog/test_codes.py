@@ -45,3 +45,8 @@ def test_basic_code_structure():
 
 def test_mask_keeps_only_ends():
     assert codes.mask("430102199001011234") == "4301**********1234"
+
+
+def test_a_basic_code_read_as_a_number_is_told_to_quote_it():
+    [problem] = codes.check_basic_code(138152448)
+    assert problem.rule == "basic_code.format" and "加引号" in problem.zh and "quote it" in problem.en

@@ -214,3 +214,16 @@ def test_field_sources_import_and_export_unchanged(tmp_path):
     import_documents(documents=[Document("lt.yaml", _with_licence_type(fields))])
     assert LicenceType.objects.get(code=LICENCE_TYPE).fields == fields
     assert exporter.export_region("421200")["licence_types"][0]["fields"] == fields
+
+
+@pytest.mark.django_db
+def test_an_unquoted_code_read_as_a_number_gets_a_hint_to_quote_it(tmp_path, capsys):
+    text = yaml.safe_dump(minimal_document(), allow_unicode=True).replace("basic_code: '000117001000'",
+                                                                          "basic_code: 117001000")
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit):
+        call_command("catalog", "validate", str(path))
+    err = capsys.readouterr().err
+    assert "items[0].basic_code" in err
+    assert "请给编码加引号" in err and "quote it" in err

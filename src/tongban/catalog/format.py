@@ -98,6 +98,11 @@ def _json_path(error: jsonschema.ValidationError) -> str:
     return "".join(parts) or "(document)"
 
 
+# YAML reads an unquoted code such as 000138152448 as a number (and drops its leading zeros).
+QUOTE_HINT = ("YAML 把未加引号的编码读成了数字（前导 0 会丢失），请给编码加引号，如 \"000117001000\"",
+              "YAML read an unquoted code as a number (leading zeros are lost): quote it, e.g. \"000117001000\"")
+
+
 def _schema_problem(doc: Document, error: jsonschema.ValidationError) -> Problem:
     path = _json_path(error)
     if error.validator == "required":
@@ -114,7 +119,11 @@ def _schema_problem(doc: Document, error: jsonschema.ValidationError) -> Problem
         return Problem(path, f"schema.{error.validator}", f"取值 {error.instance!r} 不在允许范围 {allowed}",
                        f"value {error.instance!r} is not one of {allowed}", file=doc.name)
     if error.validator == "type":
-        return Problem(path, "schema.type", f"类型应为 {error.validator_value}", f"must be of type {error.validator_value}", file=doc.name)
+        zh, en = f"类型应为 {error.validator_value}", f"must be of type {error.validator_value}"
+        if "string" in error.validator_value and isinstance(error.instance, int | float) \
+                and not isinstance(error.instance, bool):
+            zh, en = zh + "；" + QUOTE_HINT[0], en + "; " + QUOTE_HINT[1]
+        return Problem(path, "schema.type", zh, en, file=doc.name)
     if error.validator == "pattern":
         return Problem(path, "schema.pattern", f"取值 {error.instance!r} 不符合格式 {error.validator_value}",
                        f"value {error.instance!r} does not match {error.validator_value}", file=doc.name)

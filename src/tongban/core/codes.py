@@ -94,10 +94,15 @@ def check_region_code(value: str, field: str = "region") -> list[Problem]:
 
 
 def check_basic_code(value: str, field: str = "basic_code") -> list[Problem]:
+    was_number = isinstance(value, int) and not isinstance(value, bool)
     value = str(value or "")
     if not _BASIC_RE.match(value):
-        return [Problem(field, "basic_code.format", f"基本编码 {value} 应为 12 位数字（2 位区划 + 2 位类型 + 5 位主项 + 3 位子项）",
-                        f"basic code {value} must be 12 digits (2 region + 2 type + 5 main item + 3 sub-item)")]
+        zh = f"基本编码 {value} 应为 12 位数字（2 位区划 + 2 位类型 + 5 位主项 + 3 位子项）"
+        en = f"basic code {value} must be 12 digits (2 region + 2 type + 5 main item + 3 sub-item)"
+        if was_number:  # a YAML file with the code unquoted: it became a number without its leading zeros
+            zh += "；该编码被读成了数字，请加引号，如 \"000117001000\""
+            en += "; it was read as a number: quote it, e.g. \"000117001000\""
+        return [Problem(field, "basic_code.format", zh, en)]
     if value[2:4] not in ITEM_TYPES:
         return [Problem(field, "basic_code.type", f"基本编码 {value} 的事项类型 {value[2:4]} 不在 GB/T 39046 类型表中",
                         f"basic code {value} has item type {value[2:4]}, which is not a GB/T 39046 item type")]
