@@ -4,9 +4,11 @@
 from datetime import date
 
 import pytest
+from django.test import Client
 
 from tests.demo_fixtures import demo_full  # noqa: F401 - fixture
 from tests.sample_files import small_png
+from tongban.accounts.models import User
 from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial, DeadlineAlert, MaterialFile, Notice, SubCase
 from tongban.cases.simulation import SAMPLE_PDF, fill_form
@@ -138,13 +140,18 @@ def _to_food_decision(case):
 
 def test_minor_material_holds_the_decision_until_supplied():
     case = _minor_case(D(2026, 10, 20))
-    _to_food_decision(case)
+    food = _to_food_decision(case)
+    officer = Client()
+    officer.force_login(User.objects.get(username="changsha-market"))
+    page = officer.get(f"/console/tasks/{food.pk}/").content.decode()
+    assert 'data-testid="awaiting-minor"' in page and "保证食品安全的规章制度" in page and "2026-10-20" in page
+    # Uploading the promised material supplies it: the held item resumes (issue 14, finding 4).
     services.attach_file(case=case, material_code="food-safety-rules", name="rules.pdf", content=SAMPLE_PDF + b"rules",
-                         actor=case.filed_by)
-    services.supply_minor_material(case=case, material_code="food-safety-rules", actor=case.filed_by,
-                                   on=D(2026, 10, 9))
+                         actor=case.filed_by, on=D(2026, 10, 9))
+    assert case.materials.get(code="food-safety-rules").status == CaseMaterial.Status.PROVIDED
     food = sub(case, "food-business-licence")
     assert food.hold == "" and food.paused_days == 2  # 10-08, 10-09
+    assert 'data-testid="awaiting-minor"' not in officer.get(f"/console/tasks/{food.pk}/").content.decode()
     approve_step(food, D(2026, 10, 12))
     assert sub(case, "food-business-licence").status == SubCase.Status.APPROVED
 

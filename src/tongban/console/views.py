@@ -42,7 +42,7 @@ from tongban.cases.access import (
     access_supervision_for,
     region_subtree,
 )
-from tongban.cases.models import Case, SubCase
+from tongban.cases.models import Case, CaseMaterial, SubCase
 from tongban.cases.services.handling import SPECIAL_PROCEDURES
 from tongban.cases.services.intake import max_upload_bytes
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -466,6 +466,9 @@ def task_page(request: HttpRequest, subcase_id: int, *, problems=None, conflict=
                                                                                          sub.department.region_id),
         "mine": sub.assignee_id == officer.pk, "notices": list(case.notices.filter(subcase=sub)),
         "decision_fields": _decision_inputs(request, sub, step),
+        # 容缺: what the held item waits for (it resumes by itself when the applicant uploads it).
+        "awaited_minor": [m for m in materials if m.status == CaseMaterial.Status.PENDING and sub.key in m.used_by]
+        if sub.hold == SubCase.Hold.MINOR else [],
     }, problems, conflict, posted)
     return render(request, "console/task.html", context, status=status)
 

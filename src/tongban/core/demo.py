@@ -152,13 +152,14 @@ def _load_integrations() -> dict:
     """Other capabilities' demo data, once regions, departments and people exist: signing keys and trust
     lists for the licence library, the shared-data registers and platform grants for the exchange."""
     from tongban.exchange.demo import load_registers
-    from tongban.licences.demo import ensure_demo_keys
+    from tongban.licences.demo import ensure_demo_keys, issue_demo_id_cards
 
     counts: dict = {}
     with transaction.atomic():
         counts.update({f"licences_{k}": v for k, v in ensure_demo_keys().items()})
     with transaction.atomic():
         counts.update({f"exchange_{k}": v for k, v in load_registers().items()})
+    counts["licences_id_cards"] = issue_demo_id_cards()  # durable services, one per licence
     return counts
 
 

@@ -19,7 +19,7 @@ from tongban.catalog.models import LicenceType
 from tongban.regions.models import Department, Region
 
 from . import crypto, keystore, services, trust
-from .models import TrustedIssuer, TrustRecognition
+from .models import Licence, TrustedIssuer, TrustRecognition
 
 SM2_REGION = "421200"
 SM2_KIND = Department.Kind.MARKET_REGULATION
@@ -68,3 +68,40 @@ def ensure_demo_keys() -> dict:
         trust.publish_trust_list(region=region)
     refreshed = trust.refresh_trust_lists() + services.refresh_status_lists()
     return {"issuers_authorised": authorise_catalogue_issuers(), "keys_created": created_keys, "trust_lists_published": len(changed), "refreshed": refreshed}
+
+
+ID_CARD_NAME = "居民身份证"
+ID_CARD_SOURCE = "DEMO-ID-CARD"
+
+
+def issue_demo_id_cards() -> int:
+    """Every demo applicant holds their 居民身份证 e-licence, issued by their region's public security
+    bureau (idempotent), so the plan's "调用电子证照，无需提交" holds for them (issue 14, finding 4).
+    Each issue is its own durable service call: run outside any transaction."""
+    from datetime import date
+
+    from tongban.accounts.models import User
+
+    licence_type = LicenceType.objects.filter(name=ID_CARD_NAME).order_by("pk").first()
+    if licence_type is None:
+        return 0
+    held = set(Licence.objects.filter(licence_type=licence_type).values_list("holder_code", flat=True))
+    issued = 0
+    people = User.objects.filter(kind=User.Kind.PERSON, username__regex=r"^[a-z]+-(citizen|boss|agent)$",
+                                 region__isnull=False).exclude(id_number="").order_by("pk")
+    for person in people:
+        if person.id_number.upper() in held:
+            continue
+        issuer = Department.objects.filter(region_id=person.region_id, kind=Department.Kind.PUBLIC_SECURITY).first()
+        if issuer is None:
+            continue
+        services.authorise_issuer(licence_type=licence_type, department=issuer)
+        number = person.id_number
+        data = {"姓名": person.real_name, "性别": "女" if int(number[16]) % 2 == 0 else "男", "民族": "汉",
+                "出生": f"{number[6:10]}-{number[10:12]}-{number[12:14]}", "住址": f"{person.region.name}人民路 1 号",
+                "公民身份号码": number}
+        services.issue_licence(licence_type=licence_type, issuer=issuer, holder_code_type="111", holder_code=number,
+                               holder_name=person.real_name, data=data, valid_from=date(2020, 1, 1),
+                               source_ref=ID_CARD_SOURCE)
+        issued += 1
+    return issued

@@ -354,6 +354,8 @@ def case_context(request, case: Case, *, problems: list[Problem] | None = None, 
         "case_messages": list(case.messages.order_by("-id")[:20]) if case.status != Case.Status.DRAFT else [],
         "progress": progress, "results": results, "correction_open": correction_open,
         "owed": owed_after_acceptance(case),
+        "owed_minor": case.status == Case.Status.ACCEPTED and any(
+            m.status == CaseMaterial.Status.PENDING for m in case.materials.all()),
         "delivery_labels": DELIVERY_LABELS, "delivery_label": DELIVERY_LABELS.get(case.delivery_method, ""),
         "max_upload_mb": case_services.intake.max_upload_bytes() // 1048576,
         "upload_url": f"/api/v1/cases/{case.number}/materials/",

@@ -20,18 +20,20 @@ from tongban.catalog import selectors as catalog_selectors
 from tongban.core import demo
 from tongban.core.errors import InvalidInput, Problem
 from tongban.core.profile import demo_enabled
+from tongban.licences import selectors as licence_selectors
 
 from . import cases, guidance, modes
 
 SEARCH_LIMIT = 20
 SOURCE_LABELS = {
     "produced": _("由前一环节办结后产生，无需提交"),
-    "licence": _("调用电子证照，无需提交"),
+    "licence": _("调用您的电子证照，无需提交复印件"),
     "data": _("部门共享数据，无需提交"),
     "commitment": _("可签署告知承诺书代替"),
     "applicant": _("需要提交"),
 }
 NO_UPLOAD_SOURCES = {"produced", "licence", "data"}
+NOT_HELD_LABEL = _("需要提交（您名下暂无该电子证照）")
 
 
 def _regions():
@@ -113,9 +115,23 @@ def _savings(plan: dict) -> dict:
             "days": m["promised_days_serial"] - m["promised_days_critical_path"]}
 
 
-def _materials(plan: dict) -> dict:
-    rows = [{**m, "source_label": SOURCE_LABELS.get(m["source"], m["source"]),
-             "no_upload": m["source"] in NO_UPLOAD_SOURCES} for m in plan["materials"]]
+def _held_licence_types(request) -> set[str] | None:
+    """The licence type codes the signed-in applicant holds valid e-licences of (None: not an applicant)."""
+    if getattr(request.user, "kind", "") != "person":
+        return None
+    return {lic.licence_type.code for lic in licence_selectors.licences_of_holder(request.user)
+            if licence_selectors.display_status(lic) == "valid"}
+
+
+def _materials(plan: dict, held: set[str] | None = None) -> dict:
+    """The checklist as promised to this visitor: an e-licence material is "no upload" only for someone
+    who holds that e-licence (or, before signing in, anyone who may); otherwise the plan says to hand it in."""
+    rows = []
+    for m in plan["materials"]:
+        row = {**m, "source_label": SOURCE_LABELS.get(m["source"], m["source"]), "no_upload": m["source"] in NO_UPLOAD_SOURCES}
+        if m["source"] == "licence" and held is not None and m.get("licence_type") not in held:
+            row.update(source_label=NOT_HELD_LABEL, no_upload=False)
+        rows.append(row)
     return {"to_hand_in": [m for m in rows if not m["no_upload"]], "not_needed": [m for m in rows if m["no_upload"]]}
 
 
@@ -145,7 +161,7 @@ def bundle(request, code: str):
     field_problems = {p.field.removeprefix("answers."): p for p in problems if p.field.startswith("answers.")}
     context = {
         "bundle": found, "region": region, "regions": _regions(), "questions": questions, "answers": raw,
-        "plan": plan, "stages": _stages(plan) if plan else [], "materials": _materials(plan) if plan else None,
+        "plan": plan, "stages": _stages(plan) if plan else [], "materials": _materials(plan, _held_licence_types(request)) if plan else None,
         "savings": _savings(plan) if plan else None,
         "field_problems": field_problems,
         "problems": [p for p in problems if not p.field.startswith("answers.")],

@@ -362,9 +362,11 @@ def _material(case: Case, code: str) -> CaseMaterial:
 
 
 @service
-def attach_file(*, case: Case, material_code: str, name: str, content: bytes, actor, scanned: bool = False) -> MaterialFile:
+def attach_file(*, case: Case, material_code: str, name: str, content: bytes, actor, scanned: bool = False,
+                on: date | None = None) -> MaterialFile:
     """Store an uploaded (or, at a window, scanned) file for a material: type checked by its content,
-    size limited, stored under its SHA-256 (the same file twice is stored once)."""
+    size limited, stored under its SHA-256 (the same file twice is stored once). A 容缺 material of an
+    accepted case is supplied by its file: the items held for it resume (no second step)."""
     case = lock_case(case)
     require_case(actor, case, CaseAction.EDIT)
     row = _material(case, material_code)
@@ -392,11 +394,16 @@ def attach_file(*, case: Case, material_code: str, name: str, content: bytes, ac
         default_storage.save(path, ContentFile(content))
     record.file.name = path
     record.save()
-    if row.status != CaseMaterial.Status.PENDING:  # a 容缺 material stays pending until declared supplied
+    pending_after_acceptance = row.status == CaseMaterial.Status.PENDING and case.status == Case.Status.ACCEPTED
+    if row.status != CaseMaterial.Status.PENDING:  # a 容缺 material before acceptance stays promised
         row.status, row.defect = CaseMaterial.Status.PROVIDED, ""
         row.save(update_fields=["status", "defect", "updated_at"])
     trail("material_file_added", case, actor=actor, after={"material": row.code, "sha256": digest, "size": len(content),
                                                            "scanned": record.scanned})
+    if pending_after_acceptance:
+        from .handling import supply_minor_material
+
+        supply_minor_material.inner(case=case, material_code=row.code, actor=actor, on=on)
     return record
 
 

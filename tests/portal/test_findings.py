@@ -1,0 +1,52 @@
+"""Walk-through findings of issue 14 that are not browser-only, through the pages (Django test client)."""
+
+import pytest
+
+from tongban.accounts.models import User
+from tongban.licences import selectors as licence_selectors
+
+from .helpers import restaurant_draft
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
+
+
+def _plan_lists(text: str) -> tuple[str, str]:
+    """(what the plan says to hand in, what it says is not needed) on the bundle page."""
+    to_hand_in = text.split("需要准备的材料", 1)[1].split("</ul>", 1)[0]
+    not_needed = text.split("无需您提交的材料", 1)[1].split("</ul>", 1)[0] if "无需您提交的材料" in text else ""
+    return to_hand_in, not_needed
+
+
+# --- finding 4: the plan's promises -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["changsha-citizen", "changsha-boss", "zhuzhou-agent"])
+def test_demo_applicants_hold_their_id_e_licence(username):
+    user = User.objects.get(username=username)
+    held = [lic for lic in licence_selectors.licences_of_holder(user) if lic.licence_type.name == "居民身份证"]
+    assert len(held) == 1 and licence_selectors.display_status(held[0]) == "valid"
+    assert held[0].holder_code == user.id_number
+
+
+def test_the_id_card_promised_by_the_plan_is_one_click_in_the_draft(user_client):
+    boss = user_client("changsha-boss")
+    _, not_needed = _plan_lists(boss.get("/bundles/open-restaurant/?region=430100&area_sqm=800").content.decode())
+    assert "法定代表人或委托人身份证件" in not_needed and "调用您的电子证照" in not_needed
+    draft = restaurant_draft()
+    page = boss.get(f"/my/cases/{draft.number}/").content.decode()
+    row = page.split('id="m-id-card"', 1)[1].split("</li>\n", 1)[0]
+    assert 'data-testid="use-licence"' in row and "居民身份证" in row
+    licence = next(lic for lic in licence_selectors.licences_of_holder(User.objects.get(username="changsha-boss"))
+                   if lic.licence_type.name == "居民身份证")
+    response = boss.post(f"/my/cases/{draft.number}/licence/", {"material": "id-card", "licence": licence.pk})
+    assert response.status_code == 302
+    assert draft.materials.get(code="id-card").status == "provided"
+
+
+def test_the_plan_tells_the_truth_to_someone_without_the_e_licence(client):
+    newcomer = User.objects.create_user("newcomer", kind="person", real_name="王芳", region_id="430100",
+                                        id_number="430102199001011234")
+    client.force_login(newcomer)
+    to_hand_in, not_needed = _plan_lists(client.get("/bundles/open-restaurant/?region=430100&area_sqm=800").content.decode())
+    assert "法定代表人或委托人身份证件" in to_hand_in and "您名下暂无该电子证照" in to_hand_in
+    assert "法定代表人或委托人身份证件" not in not_needed
