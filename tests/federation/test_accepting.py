@@ -314,3 +314,24 @@ def test_simulate_drives_a_cross_node_case_from_the_accepting_node(xiangtan):
     assert sub.case.status == "accepted" and sub.case.delivery_method == "post"
     assert f"{sub.case.number} accepted {sub.key} → xiangtan (430300) handed_over {sub.collab_id}" in out.getvalue()
     assert sub.case.applicant_code == demo_person("430300")[0]
+
+
+def test_the_applicant_withdraws_here_and_the_handling_node_is_told(xiangtan):
+    from tongban.cases import services
+    from tongban.federation.models import OutboxMessage
+
+    case = accepted_remote_case()
+    sub = remote_sub(case)
+    services.withdraw_case(case=case, actor=_user("xiangtan-citizen"), reason="已在湘潭办理")
+    sub.refresh_from_db()
+    assert sub.status == "withdrawn"
+    [message] = OutboxMessage.objects.filter(collab_id=sub.collab_id, type="case.withdrawn")
+    assert message.payload["reason"] == "已在湘潭办理" and message.peer.code == "xiangtan"
+
+
+def test_the_acknowledgement_date_uses_the_nearest_calendar_this_node_knows(changsha):
+    from tongban.cases.services.remote import calendar_region
+
+    assert calendar_region("430300") == "430300"  # in this database (all demo regions)
+    assert calendar_region("439999") == "430000"  # unknown city: its province
+    assert calendar_region("990000") is None  # nothing known: the national calendar

@@ -588,6 +588,10 @@ def withdraw_item(*, subcase: SubCase, actor, reason: str, on: date | None = Non
     _finish(sub, SubCase.Status.WITHDRAWN, on, reason)
     sub.revision += 1
     sub.save()
+    if sub.is_remote and sub.collab_id:  # the handling node stops too
+        from .remote import send_withdrawal
+
+        send_withdrawal(sub, reason=reason)
     trail("subcase_withdrawn", case, subcase=sub, actor=actor, reason=reason, before=before, after=snapshot(sub))
     _cancel_dependants(case, sub, on, actor)
     if case.status == Case.Status.ACCEPTED:
@@ -610,6 +614,10 @@ def withdraw_case(*, case: Case, actor, reason: str, on: date | None = None) -> 
         _finish(sub, SubCase.Status.WITHDRAWN, on, reason)
         sub.revision += 1
         sub.save()
+        if sub.is_remote and sub.collab_id:  # the handling node stops too
+            from .remote import send_withdrawal
+
+            send_withdrawal(sub, reason=reason)
     case.status, case.closed_at = Case.Status.WITHDRAWN, timezone.now()
     case.save(update_fields=["status", "closed_at", "updated_at"])
     if before["status"] != Case.Status.DRAFT:

@@ -80,6 +80,17 @@ def ack_days() -> int:
     return int(getattr(settings, "TONGBAN_CROSS_REGION_ACK_DAYS", 1))
 
 
+def calendar_region(code: str) -> str | None:
+    """The handling region's calendar as far as this node knows it: the region itself when this
+    database has it, else its province (GB/T 2260: the first two digits), else the national one."""
+    from tongban.regions.models import Region
+
+    for candidate in (code, f"{code[:2]}0000"):
+        if candidate and Region.objects.filter(pk=candidate).exists():
+            return candidate
+    return None
+
+
 def start_remote(case: Case, sub: SubCase, *, on: date, actor) -> None:
     """Called by `start_ready_subcases` inside the acceptance's transaction (the sub-case is locked):
     the item is handed over to its node, the message queued in this same transaction."""
@@ -89,7 +100,7 @@ def start_remote(case: Case, sub: SubCase, *, on: date, actor) -> None:
 
     sub.status, sub.started_on, sub.step = SubCase.Status.ACTIVE, on, ""
     sub.remote_status = RS.HANDED_OVER
-    sub.ack_due = add_workdays(on, ack_days(), sub.remote_region).due
+    sub.ack_due = add_workdays(on, ack_days(), calendar_region(sub.remote_region)).due
     sub.collab_id = sub.collab_id or new_collab_id(case.intake_region_id)
     sub.revision += 1
     sub.save()
@@ -342,6 +353,17 @@ def send_delivery(case: Case, *, actor) -> None:
             append_entry(action="federation.enqueued", object_type="federation.message",
                          object_id=str(message.message_id), case_ref=sub.collab_id,
                          after={"type": message.type, "receiver": sub.remote_node, "seq": message.seq})
+
+
+def send_withdrawal(sub: SubCase, *, reason: str) -> None:
+    """Inside the withdrawal's transaction: the handling node learns that the applicant withdrew."""
+    from tongban.audit.services import append_entry
+    from tongban.federation.outbox import enqueue
+
+    message = enqueue(receiver=sub.remote_node, type=MessageType.WITHDRAWN, collab_id=sub.collab_id,
+                      payload={"withdrawn_at": iso(timezone.now()), "reason": reason[:2000]})
+    append_entry(action="federation.enqueued", object_type="federation.message", object_id=str(message.message_id),
+                 case_ref=sub.collab_id, after={"type": message.type, "receiver": sub.remote_node, "seq": message.seq})
 
 
 # --- reading --------------------------------------------------------------------------------------------
