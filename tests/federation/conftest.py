@@ -38,3 +38,31 @@ def federation(tmp_path_factory):
     finally:
         fed.down()
         fed.drop_databases()
+
+
+@pytest.fixture(scope="session")
+def demo_nodes(tmp_path_factory):
+    """Nodes 长沙 (`changsha`, 430100) and 湘潭 (`xiangtan`, 430300), each with the demo data of its own
+    region, peers introduced: the cross-node case between real processes. One per session (two
+    gunicorns and two delivery workers): every multi-process cross-node test shares it."""
+    import os
+
+    from tongban.federation.localfed import LocalFederation, NodeSpec
+
+    from .nodes import FAST, Nodes, free_port, postgres_base, test_db_prefix
+
+    fed = LocalFederation(
+        base_dir=tmp_path_factory.mktemp("crossnode"), database_url=postgres_base(), demo_data=True, periodic=False,
+        extra_env=FAST, db_prefix=f"{test_db_prefix()}_{os.getpid()}_x", template_prefix=test_db_prefix(),
+        nodes=[NodeSpec("changsha", "长沙市政务服务节点", ["430100"], free_port()),
+               NodeSpec("xiangtan", "湘潭市政务服务节点", ["430300"], free_port())])
+    try:
+        fed.setup()
+        for code in fed.codes():
+            fed.start(code, wait=False)
+        for code in fed.codes():
+            fed.wait_ready(code)
+        yield Nodes(fed)
+    finally:
+        fed.down()
+        fed.drop_databases()
