@@ -50,3 +50,20 @@ def test_the_plan_tells_the_truth_to_someone_without_the_e_licence(client):
     to_hand_in, not_needed = _plan_lists(client.get("/bundles/open-restaurant/?region=430100&area_sqm=800").content.decode())
     assert "法定代表人或委托人身份证件" in to_hand_in and "您名下暂无该电子证照" in to_hand_in
     assert "法定代表人或委托人身份证件" not in not_needed
+
+
+# --- finding 5: the home page's figures and choices ----------------------------------------------------
+
+
+def test_home_counts_each_regions_items_once_and_offers_only_regions_with_a_catalogue(client):
+    from tongban.catalog.models import Item
+    from tongban.regions.models import Department
+
+    text = client.get("/").content.decode()
+    items = Item.objects.filter(region_id="430100").count()
+    departments = Department.objects.filter(region_id="430100").count()
+    assert 0 < items < 100
+    assert f"长沙市 (430100): {departments} 个部门, {items} 个事项" in text
+    assert "苏州市" not in text and "嘉兴市" not in text
+    bundle = client.get("/bundles/open-restaurant/").content.decode()
+    assert 'value="320500"' not in bundle and 'value="330400"' not in bundle and 'value="430100"' in bundle

@@ -12,7 +12,9 @@ from .models import Item, ItemMaterial, ItemVersion
 
 
 def regions_with_counts():
-    return Region.objects.annotate(item_count=Count("items"), department_count=Count("departments", distinct=True)).order_by("code")
+    # Both counts distinct: two joins in one query multiply each other's rows (issue 14, finding 5).
+    return Region.objects.annotate(item_count=Count("items", distinct=True),
+                                   department_count=Count("departments", distinct=True)).order_by("code")
 
 
 def published_versions_in_force(on: date):

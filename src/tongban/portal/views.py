@@ -37,7 +37,8 @@ NOT_HELD_LABEL = _("需要提交（您名下暂无该电子证照）")
 
 
 def _regions():
-    return catalog_selectors.regions_with_counts().filter(level__in=["city", "county"])
+    """The regions an applicant can choose: cities and counties that have a catalogue."""
+    return catalog_selectors.regions_with_counts().filter(level__in=["city", "county"], item_count__gt=0)
 
 
 @modes.remember_modes
