@@ -89,7 +89,7 @@ PAGES = {
 WINDOW_FORMS = {"form": {}, "upload": {"material": "company-application"}, "commit": {"material": "x", "text": "x"},
                 "promise": {"material": "x", "promised_by": "2030-01-01"}, "remove-file": {"file": "{file}"},
                 "submit": {}, "accept": {}, "one-time-notice": {}, "refuse": {"reason": "x"},
-                "correction-supplied": {}, "delivery": {"method": "electronic"}, "deliver": {}}
+                "correction-supplied": {}, "delivery": {"method": "electronic"}, "deliver": {}, "discard": {}}
 TASK_FORMS = {"claim": {}, "approve": {"step": "decide"}, "deny": {"step": "decide", "reason": "x"},
               "return": {"step": "decide", "reason": "x"}, "special": {"step": "decide", "reason": "x"},
               "extend": {"step": "decide", "reason": "x", "days": "1"}, "end-special": {"reason": "x"},

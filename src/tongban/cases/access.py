@@ -269,9 +269,15 @@ def _may_file(user, case: Case) -> None:
 
 @register_action("case", CaseAction.WITHDRAW)
 def _may_withdraw(user, case: Case) -> None:
-    if not _applicant_side_of_visible(user):
-        raise _forbid("撤回该申请（撤回是申请人的行为）", "withdraw this application (only the applicant may)",
-                      "access.case.applicant")
+    """Withdrawing a filed application is the applicant's act. A draft is not yet an application: the
+    intake window that started it for a walk-in applicant may also discard it (the person left)."""
+    if _applicant_side_of_visible(user):
+        return
+    if case.status == Case.Status.DRAFT and is_window_clerk(user, case):
+        return
+    raise _forbid("撤回该申请（撤回是申请人的行为；收件窗口只能撤销尚未提交的草稿）",
+                  "withdraw this application (only the applicant may; the intake window may discard a draft)",
+                  "access.case.applicant")
 
 
 @register_action("case", CaseAction.ACCEPT, CaseAction.NOTIFY_DEFECTS, CaseAction.REFUSE, CaseAction.DELIVER)

@@ -291,7 +291,8 @@ WINDOW_ACTIONS = {"form": CaseAction.EDIT, "upload": CaseAction.EDIT, "commit": 
                   "promise": CaseAction.EDIT, "remove-file": CaseAction.EDIT, "submit": CaseAction.EDIT,
                   "accept": CaseAction.ACCEPT, "one-time-notice": CaseAction.NOTIFY_DEFECTS,
                   "refuse": CaseAction.REFUSE, "correction-supplied": CaseAction.SUPPLY,
-                  "delivery": CaseAction.CHOOSE_DELIVERY, "deliver": CaseAction.DELIVER}
+                  "delivery": CaseAction.CHOOSE_DELIVERY, "deliver": CaseAction.DELIVER,
+                  "discard": CaseAction.WITHDRAW}
 
 
 def case(request: HttpRequest, number: str) -> HttpResponse:
@@ -375,6 +376,11 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         def run():
             return case_services.submit_case(case=case, actor=clerk)
         done = _("已提交，待预审")
+    elif action == "discard":
+        def run():
+            return case_services.withdraw_case(case=case, actor=clerk,
+                                               reason=_text(request, "reason") or "申请人未继续办理，窗口撤销草稿")
+        done = _("草稿已撤销")
     elif action == "accept":
         def run():
             return case_services.accept_case(case=case, actor=clerk)
