@@ -68,7 +68,7 @@ def test_bad_region_is_a_4xx_with_the_rule(client):
     assert response.status_code == 422
     assert "区划代码应为 6 位数字" in response.content.decode()
     response = client.get("/bundles/open-restaurant/", {"region": "999999"})
-    assert response.status_code == 422 and "未发布" in response.content.decode()
+    assert response.status_code == 422 and "区划 999999 不存在" in response.content.decode()
 
 
 def test_unknown_bundle_is_404(client):
