@@ -227,3 +227,17 @@ def test_an_unquoted_code_read_as_a_number_gets_a_hint_to_quote_it(tmp_path, cap
     err = capsys.readouterr().err
     assert "items[0].basic_code" in err
     assert "请给编码加引号" in err and "quote it" in err
+
+
+@pytest.mark.django_db
+def test_an_import_that_changes_the_catalogue_is_one_trail_entry(tmp_path):
+    from tongban.audit.models import AuditEntry
+
+    path = write(tmp_path, minimal_document())
+    call_command("catalog", "import", str(path))
+    call_command("catalog", "import", str(path))  # nothing new: no entry
+    [entry] = AuditEntry.objects.filter(action="catalog.imported")
+    assert entry.actor_label.startswith("cli:")
+    assert entry.after["counts"]["item_versions"] == 1
+    [file] = entry.after["files"]
+    assert file["name"] == str(path) and len(file["sha256"]) == 64

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -40,6 +41,15 @@ def _database_not_migrated() -> bool:
         return "django_migrations" not in connection.introspection.table_names()
     except DatabaseError:
         return False
+
+
+def operator_label() -> str:
+    """Who ran a command, for the trail: the operating-system account (commands have no signed-in user)."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return f"cli:{name}"[:64]
 
 
 def cli_date(value: str) -> date:

@@ -4,8 +4,10 @@ change only through the services, which sign); private key material is never sho
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from tongban.audit.services import append_entry
 from tongban.core.codes import mask
 from tongban.core.errors import Conflict
 
@@ -87,7 +89,7 @@ class SigningKeyAdmin(ReadOnlyAdmin):
     @admin.action(description=_("为所选密钥的部门轮换新密钥"))
     def rotate(self, request, queryset):
         for key in queryset.filter(department__isnull=False).select_related("department"):
-            new = services.rotate_signing_key(department=key.department, algorithm=key.algorithm)
+            new = services.rotate_signing_key(department=key.department, algorithm=key.algorithm, actor=request.user)
             self.message_user(request, f"{key.department}: {new.key_id}")
 
 
@@ -129,9 +131,27 @@ class TrustRecognitionAdmin(admin.ModelAdmin):
 
 @admin.register(LicenceTypeIssuer)
 class LicenceTypeIssuerAdmin(admin.ModelAdmin):
+    """Grants go through the service (trail entry); the creation time is the system's, not typed in."""
+
     list_display = ("licence_type", "department", "active", "created_at")
     list_filter = ("active",)
     raw_id_fields = ("department",)
+    readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            with transaction.atomic():
+                super().save_model(request, obj, form, change)
+                append_entry(action="licence.issuer.changed", actor=request.user,
+                             object_type="licence-type-issuer", object_id=str(obj.pk),
+                             subject_code=obj.department.uscc,
+                             after={"licence_type": obj.licence_type.code, "department": obj.department.uscc,
+                                    "active": obj.active})
+            return
+        with transaction.atomic():
+            saved = services.authorise_issuer(licence_type=obj.licence_type, department=obj.department,
+                                              actor=request.user)
+        obj.pk, obj.created_at, obj.active = saved.pk, saved.created_at, saved.active
 
 
 @admin.register(StatusList)

@@ -311,8 +311,17 @@ def refresh_status_lists(*, now: datetime | None = None) -> int:
     return count
 
 
+def _trail_key(action: str, key: SigningKey, *, actor, actor_label: str, retired: str = "") -> None:
+    owner = key.department.uscc if key.department_id else (key.region.code if key.region_id else "")
+    append_entry(action=action, actor=actor, actor_label=actor_label, object_type="signing-key",
+                 object_id=key.key_id, subject_code=owner,
+                 after={"key_id": key.key_id, "algorithm": key.algorithm, "owner": owner,
+                        **({"retired": retired} if retired else {})})
+
+
 @service
-def rotate_signing_key(*, department: Department, algorithm: str | None = None) -> SigningKey:
+def rotate_signing_key(*, department: Department, algorithm: str | None = None, actor=None,
+                       actor_label: str = "") -> SigningKey:
     """A new active key for the issuer (the old one is retired and kept for verification); the trust
     lists naming the issuer and its status list are re-published so verifiers see the new key."""
     from .trust import republish_for_department
@@ -324,11 +333,13 @@ def rotate_signing_key(*, department: Department, algorithm: str | None = None) 
     status_list = StatusList.objects.select_for_update(of=("self",)).filter(issuer=department).first()
     if status_list is not None:
         publish_status_list(status_list=status_list)
+    _trail_key("licence.key.rotated", key, actor=actor, actor_label=actor_label,
+               retired=current.key_id if current else "")
     return key
 
 
 @service
-def revoke_signing_key(*, key: SigningKey) -> SigningKey:
+def revoke_signing_key(*, key: SigningKey, actor=None, actor_label: str = "") -> SigningKey:
     """Withdraw trust from a (compromised) key: trust lists drop it, so what it signed fails."""
     from .trust import publish_trust_list, republish_for_department
 
@@ -338,13 +349,23 @@ def revoke_signing_key(*, key: SigningKey) -> SigningKey:
     else:
         publish_trust_list(region=key.region)
     cache.invalidate()
+    _trail_key("licence.key.revoked", key, actor=actor, actor_label=actor_label)
     return key
 
 
-def authorise_issuer(*, licence_type: LicenceType, department: Department) -> LicenceTypeIssuer:
-    """Allow `department` to issue `licence_type` (idempotent)."""
+def authorise_issuer(*, licence_type: LicenceType, department: Department, actor=None,
+                     actor_label: str = "") -> LicenceTypeIssuer:
+    """Allow `department` to issue `licence_type` (idempotent; a grant that changes something is in the
+    trail as `licence.issuer.authorised`). Joins the caller's transaction."""
     entry, created = LicenceTypeIssuer.objects.get_or_create(licence_type=licence_type, department=department)
+    changed = created
     if not created and not entry.active:
         entry.active = True
         entry.save(update_fields=["active"])
+        changed = True
+    if changed:
+        append_entry(action="licence.issuer.authorised", actor=actor, actor_label=actor_label,
+                     object_type="licence-type-issuer", object_id=str(entry.pk), subject_code=department.uscc,
+                     region_code=department.region.code if department.region_id else "",
+                     after={"licence_type": licence_type.code, "department": department.uscc})
     return entry

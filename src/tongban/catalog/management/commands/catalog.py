@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from tongban.catalog import diff, exporter, services
 from tongban.catalog.format import check_documents, load_documents
-from tongban.core.commands import TongbanCommand
+from tongban.core.commands import TongbanCommand, operator_label
 from tongban.core.errors import InvalidInput, NotFound
 
 
@@ -50,7 +50,7 @@ class Command(TongbanCommand):
         if problems:
             self._fail(problems)
         try:
-            counts = services.import_documents(documents=docs)
+            counts = services.import_documents(documents=docs, actor_label=operator_label())
         except InvalidInput as exc:
             self._fail(exc.problems)
         self.stdout.write("imported: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

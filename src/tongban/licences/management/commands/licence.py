@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from tongban.core.commands import TongbanCommand
+from tongban.core.commands import TongbanCommand, operator_label
 from tongban.core.errors import Conflict, InvalidInput, NotFound
 from tongban.licences import crypto, selectors, services, trust
 from tongban.licences.verification import trust_from_file, verify_licence_document
@@ -114,5 +114,5 @@ class Command(TongbanCommand):
         department = Department.objects.filter(uscc=uscc).first()
         if department is None:
             raise NotFound(uscc)
-        key = services.rotate_signing_key(department=department, algorithm=algorithm)
+        key = services.rotate_signing_key(department=department, algorithm=algorithm, actor_label=operator_label())
         self.stdout.write(f"{key.key_id} ({key.algorithm})")
