@@ -250,3 +250,19 @@ def test_every_hop_is_in_the_trail_under_the_collab_id(fa):
                    .values_list("action", flat=True))
     assert actions == ["federation.received", "federation.hop", "federation.applied", "federation.enqueued",
                        "federation.hop"]
+
+
+def test_the_officer_sees_where_the_case_came_from_on_the_task_page_and_in_the_api(fa, client):
+    hand_over(fa)
+    case = local_case()
+    sub = the_sub(case)
+    client.force_login(simulation.officer_for(sub))
+    html = client.get(f"/console/tasks/{sub.pk}/").content.decode()
+    assert "fa-430100-20261130-aaaa0001" in html and "长沙市政务服务中心 3 号窗口" in html and "430100-20261130-00007" in html
+    origin = client.get(f"/api/v1/cases/{case.number}").json()["origin"]
+    assert (origin["node"], origin["accepting_region"], origin["holder"]) == ("fa", "430100", "fb")
+    # Another department's officer gets nothing of it.
+    police = simulation.officer_for(SubCase(department=sub.department.region.departments.get(name="湘潭市公安局")))
+    client.force_login(police)
+    assert client.get(f"/console/tasks/{sub.pk}/").status_code == 404
+    assert client.get(f"/api/v1/cases/{case.number}").status_code == 404

@@ -154,6 +154,7 @@ class CaseOut(CaseSummaryOut):
     materials: list[MaterialOut]
     progress: list[ProgressOut]
     notices: list[NoticeOut]
+    origin: dict | None = None  # a case handled for a peer node: accepting node, region, window, collab id
 
 
 class ProblemsOut(Schema):
@@ -378,7 +379,7 @@ def _detail(case: Case) -> dict:
             "deemed_accepted": case.deemed_accepted, "delivery_method": case.delivery_method,
             "tracking_number": case.tracking_number, "delivered_at": case.delivered_at,
             "materials": [_material(m) for m in materials], "progress": selectors.progress(case),
-            "notices": [_notice(n) for n in case.notices.all()]}
+            "notices": [_notice(n) for n in case.notices.all()], "origin": selectors.origin(case)}
 
 
 def _task(sub: SubCase) -> dict:

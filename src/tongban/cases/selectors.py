@@ -212,6 +212,18 @@ def board(user, *, on: date | None = None) -> dict:
     }
 
 
+def origin(case: Case) -> dict | None:
+    """Where a case this node handles for a peer node came from (federation, docs/federation.md §8):
+    the accepting node, its region and window, the collab id, its case number there, and the node
+    holding the case now. None for a local case."""
+    return (Case.objects.filter(pk=case.pk, federated__isnull=False)
+            .values(node=F("federated__peer__code"), node_name=F("federated__peer__name"),
+                    accepting_region=F("federated__accepting_region"),
+                    accepting_window=F("federated__accepting_window"),
+                    collab_id=F("federated__collab_id"), remote_case=F("federated__remote_case"),
+                    accepted_at=F("federated__accepted_at"), holder=F("federated__holder")).first())
+
+
 def supervision_notices_for_department(user) -> list[SupervisionNotice]:
     return list(visible(user, "supervision-notice").select_related("subcase__case").order_by("-issued_at")[:100])
 

@@ -471,6 +471,7 @@ def task_page(request: HttpRequest, subcase_id: int, *, problems=None, conflict=
         "procedures": SPECIAL_PROCEDURES.items(), "key": uuid.uuid4().hex, "due": _soon(timezone.localdate(),
                                                                                          sub.department.region_id),
         "mine": sub.assignee_id == officer.pk, "notices": list(case.notices.filter(subcase=sub)),
+        "origin": selectors.origin(case),
         "decision_fields": _decision_inputs(request, sub, step),
         # 容缺: what the held item waits for (it resumes by itself when the applicant uploads it).
         "awaited_minor": [m for m in materials if m.status == CaseMaterial.Status.PENDING and sub.key in m.used_by]
