@@ -9,42 +9,19 @@ both trails show every hop, and the applicant follows each state on node 长沙 
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import httpx
 import pytest
 
-from tongban.federation.localfed import LocalFederation, NodeSpec
-
-from .nodes import FAST, Nodes, free_port, postgres_base
-from .nodes import test_db_prefix as db_prefix
+from .nodes import Nodes
 
 pytestmark = [pytest.mark.federation_nodes, pytest.mark.xdist_group("federation-nodes")]
 
 BASIC = "002030001000"  # 老年人优待证办理
 PASSWORD = "tongban-demo"  # noqa: S105 - the published demo credential
 ADDRESS = "湖南省湘潭市雨湖区示例路 1 号"
-
-
-@pytest.fixture(scope="module")
-def demo_nodes(tmp_path_factory):
-    """Nodes 长沙 and 湘潭 with the demo data of their own region each."""
-    fed = LocalFederation(
-        base_dir=tmp_path_factory.mktemp("crossnode"), database_url=postgres_base(), demo_data=True, periodic=False,
-        extra_env=FAST, db_prefix=f"{db_prefix()}_{os.getpid()}_x", template_prefix=db_prefix(),
-        nodes=[NodeSpec("changsha", "长沙市政务服务节点", ["430100"], free_port()),
-               NodeSpec("xiangtan", "湘潭市政务服务节点", ["430300"], free_port())])
-    try:
-        fed.setup()
-        for code in fed.codes():
-            fed.start(code, wait=False)
-        for code in fed.codes():
-            fed.wait_ready(code)
-        yield Nodes(fed)
-    finally:
-        fed.down()
-        fed.drop_databases()
+# `demo_nodes` (tests/federation/conftest.py): 长沙 and 湘潭 with their demo data, one per session.
 
 
 def login(nodes: Nodes, code: str, username: str) -> httpx.Client:
