@@ -241,3 +241,16 @@ def test_an_import_that_changes_the_catalogue_is_one_trail_entry(tmp_path):
     assert entry.after["counts"]["item_versions"] == 1
     [file] = entry.after["files"]
     assert file["name"] == str(path) and len(file["sha256"]) == 64
+
+
+@pytest.mark.django_db
+def test_validate_says_what_import_will_say_about_a_changed_published_version(tmp_path, capsys):
+    data = minimal_document()
+    import_documents(documents=[Document("a.yaml", data)])
+    changed = copy.deepcopy(data)
+    changed["items"][0]["versions"][0]["promised_days"] = 3
+    path = write(tmp_path, changed)
+    with pytest.raises(SystemExit):
+        call_command("catalog", "validate", str(path))
+    assert "items[0].versions[0]: [version.immutable]" in capsys.readouterr().err
+    call_command("catalog", "validate", "--offline", str(path))  # offline: the file alone is well formed

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q
 
+from tongban.core.errors import Problem
 from tongban.regions.models import Region
 
 from .models import Item, ItemMaterial, ItemVersion
@@ -45,3 +46,39 @@ def versions_in_force(region_code: str, basic_codes: list[str], on: date) -> dic
     for version in versions:
         chosen.setdefault(version.item.basic_code, version)
     return chosen
+
+
+def published_version_conflicts(documents) -> list[Problem]:
+    """Published item and bundle versions are immutable: every version in `documents` that the database
+    already holds as published with other content, as a field-named problem. `validate` and `import`
+    both ask this, so validate says what import will say."""
+    from tongban.bundles.models import BundleVersion
+    from tongban.bundles.services import normalize_definition
+
+    from . import codec
+
+    problems: list[Problem] = []
+    for doc in documents:
+        for i, raw in enumerate(doc.data.get("items", []) or []):
+            published = {v.version: v for v in ItemVersion.objects.filter(
+                item__implementation_code=raw.get("implementation_code"), status=ItemVersion.Status.PUBLISHED)}
+            for j, raw_version in enumerate(raw.get("versions", []) or []):
+                existing = published.get(raw_version.get("version"))
+                if existing is not None and codec.item_version_to_dict(existing) != codec.normalize_item_version(raw_version):
+                    problems.append(Problem(
+                        f"items[{i}].versions[{j}]", "version.immutable",
+                        f"事项 {raw['implementation_code']} 的第 {existing.version} 版已发布，不可修改；请发布新版本",
+                        f"version {existing.version} of item {raw['implementation_code']} is published and immutable; "
+                        "publish a new version", file=doc.name))
+        for i, raw in enumerate(doc.data.get("bundles", []) or []):
+            published = {v.version: v for v in BundleVersion.objects.filter(
+                bundle__code=raw.get("code"), status=BundleVersion.Status.PUBLISHED)}
+            for j, raw_version in enumerate(raw.get("versions", []) or []):
+                existing = published.get(raw_version.get("version"))
+                if existing is not None and existing.definition != normalize_definition(raw_version):
+                    problems.append(Problem(
+                        f"bundles[{i}].versions[{j}]", "version.immutable",
+                        f"一件事 {raw['code']} 的第 {existing.version} 版已发布，不可修改；请发布新版本",
+                        f"version {existing.version} of bundle {raw['code']} is published and immutable; "
+                        "publish a new version", file=doc.name))
+    return problems

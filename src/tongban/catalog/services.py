@@ -26,7 +26,9 @@ def import_documents(*, documents: list[Document], actor=None, actor_label: str 
     """Import catalogue documents, all or nothing. An import that changes anything is one trail entry
     (`catalog.imported`: the files with the SHA-256 of their content, and the counts), so an auditor
     can tell which catalogue a case was handled under and who loaded it."""
-    problems = check_documents(documents)
+    from .selectors import published_version_conflicts
+
+    problems = check_documents(documents) or published_version_conflicts(documents)
     if problems:
         raise InvalidInput(problems)
     counts = {"regions": 0, "departments": 0, "licence_types": 0, "materials": 0, "item_versions": 0, "bundle_versions": 0}

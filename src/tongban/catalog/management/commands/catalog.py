@@ -7,7 +7,7 @@ import sys
 
 from django.core.management.base import CommandError
 
-from tongban.catalog import diff, exporter, services
+from tongban.catalog import diff, exporter, selectors, services
 from tongban.catalog.format import check_documents, load_documents
 from tongban.core.commands import TongbanCommand, operator_label
 from tongban.core.errors import InvalidInput, NotFound
@@ -41,6 +41,8 @@ class Command(TongbanCommand):
     def _validate(self, opts):
         docs, problems = load_documents(opts["path"])
         problems += check_documents(docs, use_database=not opts["offline"])
+        if not problems and not opts["offline"]:
+            problems += selectors.published_version_conflicts(docs)  # what import would refuse
         if problems:
             self._fail(problems)
         self.stdout.write(f"ok: {len(docs)} 个文件有效 / file(s) valid")
