@@ -236,3 +236,16 @@ def test_validate_command_rejects_bad_bundle_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         call_command("catalog", "validate", str(path))
     assert "reference.item" in capsys.readouterr().err
+
+
+def test_rules_in_plain_words_for_people():
+    from tongban.bundles.rules import plain
+
+    questions = [{"key": "area_sqm", "type": "number", "unit": "㎡", "label": "经营场所建筑面积", "label_en": "floor area"},
+                 {"key": "serves_food", "type": "boolean", "label": "是否提供餐饮服务"}]
+    assert plain({">=": [{"var": "area_sqm"}, 500]}, questions) == "经营场所建筑面积不少于 500 ㎡"
+    assert plain({">=": [{"var": "area_sqm"}, 500]}, questions, english=True) == "floor area at least 500 ㎡"
+    assert plain({"==": [{"var": "serves_food"}, True]}, questions) == "是否提供餐饮服务：是"
+    assert plain({"and": [{">=": [{"var": "area_sqm"}, 300]}, {"<": [{"var": "area_sqm"}, 500]}]}, questions) == \
+        "经营场所建筑面积不少于 300 ㎡，且经营场所建筑面积小于 500 ㎡"
+    assert plain({"in": [{"var": "x"}, ["a"]]}, questions) is None  # no plain form: the caller says less

@@ -67,3 +67,64 @@ def test_home_counts_each_regions_items_once_and_offers_only_regions_with_a_cata
     assert "苏州市" not in text and "嘉兴市" not in text
     bundle = client.get("/bundles/open-restaurant/").content.decode()
     assert 'value="320500"' not in bundle and 'value="330400"' not in bundle and 'value="430100"' in bundle
+
+
+# --- finding 6: no machine text on the pages of the main journeys -------------------------------------
+
+
+def _signed_in(username: str):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_the_machine_text_check_finds_machine_text():
+    """Guards the guard: each kind of machine text the walk-through saw is caught."""
+    from tests.machine_text import machine_text
+
+    for seen in ("条件不满足 / condition not met: area_sqm >= 500", "须办理 [serves_food == True]", "(legal_entities…)",
+                 "等待 (company-registration)", "材料 materials.id-card 缺失", "号码不符合 [gb11643]",
+                 "2026-11-29T21:04:43.285755+00:00", "<td>start</td>", "<td>pause · minor</td>", "<td>accept</td>"):
+        assert machine_text(f"<p>{seen}</p>"), seen
+    assert machine_text("<p>经营场所建筑面积不少于 500 ㎡ · 2026-11-29 21:04</p>") == []
+
+
+def test_the_main_journeys_pages_speak_plainly(client):
+    from tests.machine_text import machine_text
+    from tongban.cases import services
+
+    from .helpers import approve_open_items, complete
+
+    pages = [(client, url) for url in (
+        "/", "/search?q=开火锅店", "/search?q=生孩子",
+        "/bundles/open-restaurant/?region=430100&area_sqm=350", "/bundles/open-restaurant/?region=430100&area_sqm=800",
+        "/bundles/open-hotel/?region=430100", "/bundles/newborn/?region=430100", "/bundles/start-company/?region=430100",
+        "/bundles/sell-house/?region=430100")]
+    boss, clerk, supervisor = _signed_in("changsha-boss"), _signed_in("changsha-clerk"), _signed_in("changsha-supervisor")
+    case = restaurant_draft()
+    early = boss.post(f"/my/cases/{case.number}/submit/")  # submitted too early: the list of what is missing
+    assert early.status_code == 422 and machine_text(early.content.decode()) == []
+    bad_id = clerk.post("/console/intake/", {"bundle": "open-restaurant", "region": "430100",
+                                             "applicant_id_number": "123", "q-area_sqm": "800"})
+    assert bad_id.status_code == 422 and machine_text(bad_id.content.decode()) == []
+    complete(case)
+    services.submit_case(case=case, actor=User.objects.get(username="changsha-boss"))
+    services.accept_case(case=case, actor=User.objects.get(username="changsha-clerk"))
+    sub = case.subcases.filter(status="active").select_related("department").first()
+    from .helpers import officer_for
+
+    officer = _signed_in(officer_for(sub).username)
+    pages += [(boss, f"/my/cases/{case.number}/"), (clerk, "/console/window/"), (clerk, f"/console/cases/{case.number}/"),
+              (officer, "/console/tasks/"), (officer, f"/console/tasks/{sub.pk}/"), (supervisor, "/console/board/")]
+    approve_open_items(case)
+    pages += [(boss, f"/my/cases/{case.number}/"), (boss, "/my/licences/"), (officer, f"/console/tasks/{sub.pk}/")]
+    found = {}
+    for who, url in pages:
+        response = who.get(url)
+        assert response.status_code == 200, url
+        hits = machine_text(response.content.decode())
+        if hits:
+            found[url] = hits
+    assert found == {}

@@ -36,7 +36,7 @@ def test_bundle_page_plans_for_the_answers(client, django_assert_max_num_queries
     assert response.status_code == 200
     assert 'data-item="fire-design-review"' in text and 'data-item="fire-completion-acceptance"' in text
     assert "长沙市市场监督管理局" in text and "第 2 环节" in text
-    assert "本次不需要办理的事项" in text and "条件不满足" in text  # 300-500 ㎡ filing excluded with its rule
+    assert "本次不需要办理的事项" in text and "根据您的回答，本次无需办理（建筑面积 300㎡ 至 500㎡ 须办理竣工验收消防备案）" in text
     assert 'id="plan-summary"' in text and "少跑" in text
 
 

@@ -155,23 +155,27 @@ def make_plan(*, bundle: dict, definition: dict, region_code: str, answers: dict
     included: list[str] = []
     specs: dict[str, ItemSpec] = {}
     reasons: dict[str, str] = {}
+    whys: dict[str, dict] = {}
     excluded: list[dict] = []
     for key, bi in bundle_items.items():
         spec = items.get(bi["item"])
         rule = bi.get("include_if")
         if spec is None:
             excluded.append({"code": key, "basic_code": bi["item"], "name": bi.get("name", bi["item"]),
-                             "reason": f"本区划（{region_code}）未实施该事项 / not implemented in region {region_code}"})
+                             "reason": f"本区划（{region_code}）未实施该事项 / not implemented in region {region_code}",
+                             "why": "本地区未开展该事项", "why_en": "not offered in this region"})
             continue
         if rules.evaluate(rule, cleaned):
             included.append(key)
             specs[key] = spec
             reasons[key] = (bi.get("reason") or "一件事必办事项 / always part of this bundle") + (
                 f" [{rules.describe(rule)}]" if rule is not None else "")
+            whys[key] = _why_included(bi, rule, questionnaire)
         else:
             excluded.append({"code": key, "basic_code": spec.basic_code, "name": spec.name,
                              "reason": f"条件不满足 / condition not met: {rules.describe(rule)}"
-                                       + (f" ({bi['reason']})" if bi.get("reason") else "")})
+                                       + (f" ({bi['reason']})" if bi.get("reason") else ""),
+                             **_why_excluded(bi, rule, questionnaire)})
 
     deps, producers = dependency_edges(included, bundle_items, specs, forced_sources)
     stages = stages_of(deps, included)
@@ -203,7 +207,7 @@ def make_plan(*, bundle: dict, definition: dict, region_code: str, answers: dict
         "items": [
             {"code": k, "basic_code": specs[k].basic_code, "implementation_code": specs[k].implementation_code,
              "name": specs[k].name, "department": specs[k].department_name, "department_uscc": specs[k].department_uscc,
-             "stage": stage_of[k], "after": sorted(deps[k]), "reason": reasons[k], "version": specs[k].version,
+             "stage": stage_of[k], "after": sorted(deps[k]), "reason": reasons[k], **whys[k], "version": specs[k].version,
              "statutory_days": specs[k].statutory_days, "promised_days": specs[k].promised_days,
              "result": specs[k].result_name, "result_licence_type": specs[k].result_licence_type}
             for stage in stages for k in stage
@@ -241,6 +245,23 @@ def _checklist(included: list[str], specs: dict[str, ItemSpec], producers: dict[
         entry["used_by"] = users[code]
         entry["source"] = _source(entry, forced.get(code))
     return list(entries.values()), separately
+
+
+def _why_included(bi: dict, rule, questionnaire: list[dict]) -> dict:
+    """Why an item is in the plan, for people ("reason" keeps the rule for developers and the API)."""
+    condition_en = rules.plain(rule, questionnaire, english=True) if rule is not None else None
+    return {"why": bi.get("reason") or ("根据您的回答需要办理" if rule is not None else "一件事必办事项"),
+            "why_en": f"needed because {condition_en}" if condition_en else
+            ("needed for your answers" if rule is not None else "always part of this bundle")}
+
+
+def _why_excluded(bi: dict, rule, questionnaire: list[dict]) -> dict:
+    """Why an item is not in the plan, in words: the case in which it would be needed."""
+    condition = rules.plain(rule, questionnaire)
+    condition_en = rules.plain(rule, questionnaire, english=True)
+    when = bi.get("reason") or (f"{condition}时办理" if condition else "")
+    return {"why": "根据您的回答，本次无需办理" + (f"（{when}）" if when else ""),
+            "why_en": "not needed for your answers" + (f" (needed when {condition_en})" if condition_en else "")}
 
 
 def _source(entry: dict, forced: str | None) -> str:

@@ -15,7 +15,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,7 +42,7 @@ from tongban.cases.access import (
     access_supervision_for,
     region_subtree,
 )
-from tongban.cases.models import Case, CaseMaterial, SubCase
+from tongban.cases.models import Case, CaseMaterial, DeadlineEntry, SubCase
 from tongban.cases.services.handling import SPECIAL_PROCEDURES
 from tongban.cases.services.intake import max_upload_bytes
 from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -436,6 +436,7 @@ def tasks(request: HttpRequest, *, problems=None, conflict=None, posted: str = "
         page = selectors.officer_queue(officer, cursor=cursor, limit=25, mine=mine)
     except InvalidInput as exc:
         page, problems, status = selectors.Page([], None), exc.problems, 422
+    prefetch_related_objects(page.rows, "workflow")  # the step's name, not its key
     notices = [n for n in selectors.supervision_notices_for_department(officer)
                if n.department_id == officer.department_id]
     for n in notices:
@@ -466,7 +467,9 @@ def task_page(request: HttpRequest, subcase_id: int, *, problems=None, conflict=
         "section": "tasks", "sub": sub, "case": case, "step": step, "actions": step.get("actions", []) if step else [],
         "form_rows": _form_rows(case),
         "materials": [m for m in materials if sub.key in m.used_by] + [m for m in materials if sub.key not in m.used_by],
-        "ledger": selectors.ledger(sub), "progress": selectors.progress(case),
+        "ledger": [{**e, "kind_label": DeadlineEntry.Kind(e["kind"]).label,
+                    "hold_label": SubCase.Hold(e["hold"]).label if e["hold"] else ""} for e in selectors.ledger(sub)],
+        "progress": selectors.progress(case),
         "extensions": list(sub.extension_requests.order_by("-id")),
         "procedures": SPECIAL_PROCEDURES.items(), "key": uuid.uuid4().hex, "due": _soon(timezone.localdate(),
                                                                                          sub.department.region_id),

@@ -47,3 +47,35 @@ def due_class(due: date | None, today_and_soon: tuple) -> str:
     if due <= soon:
         return "near"
     return ""
+
+
+@register.filter
+def step_name(sub) -> str:
+    """The name of a sub-case's current step (受理, 审查, 决定...), never its key."""
+    if not getattr(sub, "step", ""):
+        return "—"
+    try:
+        return sub.workflow.step(sub.step).get("name") or "—"
+    except KeyError:
+        return "—"
+
+
+@register.filter
+def when(value) -> str:
+    """An ISO timestamp (as stored in JSON) as people read it: 2026-11-29 21:04, local time."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
