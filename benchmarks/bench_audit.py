@@ -29,7 +29,7 @@ def main() -> None:
         from django.contrib.auth import get_user_model
         from django.db import transaction
 
-        from tongban.audit.chain import TEXT_FIELDS
+        from tongban.audit.chain import PARTITIONS, TEXT_FIELDS
         from tongban.audit.models import AuditEntry
         from tongban.audit.services import append_entry, verify_chain
 
@@ -86,15 +86,18 @@ def main() -> None:
 
         columns = ("id", "seq", "at", "actor_id", "prev_hash", "hash", "before", "after", *TEXT_FIELDS)
 
-        def read_only():
-            cursor, seen = 0, 0
-            while True:
-                batch = list(AuditEntry.objects.filter(seq__gt=cursor).order_by("seq")
-                             .values_list(*columns)[:2000])
-                if not batch:
-                    return seen
-                seen += len(batch)
-                cursor = batch[-1][1]
+        def read_only():  # the same walk as verify: each partition in seq order, keyset batches
+            seen = 0
+            for partition in range(PARTITIONS + 1):
+                cursor = 0
+                while True:
+                    batch = list(AuditEntry.objects.filter(partition=partition, seq__gt=cursor).order_by("seq")
+                                 .values_list(*columns)[:2000])
+                    if not batch:
+                        break
+                    seen += len(batch)
+                    cursor = batch[-1][1]
+            return seen
 
         def verify():
             result = verify_chain(batch_size=2000)

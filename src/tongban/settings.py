@@ -186,6 +186,8 @@ TASKS = {
 # at most TONGBAN_TASK_MAX_ATTEMPTS claims in all.
 TONGBAN_TASK_LEASE_SECONDS = float(os.environ.get("TONGBAN_TASK_LEASE_SECONDS", "60"))
 TONGBAN_TASK_MAX_ATTEMPTS = int(os.environ.get("TONGBAN_TASK_MAX_ATTEMPTS", "5"))
+# Audit anchors (decision 0012): the periodic job signs a Merkle root over all audit partition heads this often.
+TONGBAN_AUDIT_ANCHOR_SECONDS = int(os.environ.get("TONGBAN_AUDIT_ANCHOR_SECONDS", "60"))
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

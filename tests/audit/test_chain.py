@@ -4,11 +4,14 @@ from datetime import UTC
 
 import pytest
 
-from tongban.audit.chain import GENESIS_HASH
-from tongban.audit.models import AuditChainHead, AuditEntry
+from tongban.audit.chain import GENESIS_HASH, partition_for
+from tongban.audit.models import AuditEntry, AuditPartitionHead
 from tongban.audit.services import append_entry, verify_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Entries with neither a case nor a region go to the platform's partition: these tests use one chain.
+PLATFORM = partition_for()
 
 
 def _append_n(n, **extra):
@@ -23,11 +26,12 @@ def test_entries_are_numbered_without_gaps_and_linked_by_hash(make_user):
     second = append_entry(action="case.dispatch", object_type="case", object_id="C1", case_ref="C1")
 
     assert first.seq == 1 and second.seq == 2
+    assert first.partition == second.partition == partition_for(case_ref="C1")
     assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash
     assert first.actor_label == "clerk1" and second.actor_label == "system"
     assert first.at.tzinfo is not None and first.at.utcoffset().total_seconds() == 0
-    head = AuditChainHead.objects.get()
+    head = AuditPartitionHead.objects.get(partition=first.partition)
     assert (head.last_seq, head.last_hash) == (2, second.hash)
 
 
@@ -38,7 +42,7 @@ def test_stored_hash_matches_the_documented_definition(make_user):
                  subject_code="91430100MA4L0XXXX", reason="审查", after={"b": [1, 2.5, "营业执照"], "a": 2.0})
     row = AuditEntry.objects.get()
     payload = {
-        "v": 1, "seq": row.seq, "at": row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "v": 2, "p": PLATFORM, "seq": row.seq, "at": row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor_id": clerk.pk, "actor_label": "clerk1", "role": "officer", "action": "material.read",
         "object_type": "material", "object_id": "9", "region_code": "", "subject_code": "91430100MA4L0XXXX",
         "case_ref": "", "reason": "审查", "before": None, "after": {"a": 2, "b": [1, 2.5, "营业执照"]},
@@ -67,7 +71,7 @@ def test_verify_reports_ok_with_count():
     result = verify_chain(batch_size=7)
     assert result.ok and result.checked == 25
     assert result.first_broken_seq is None and result.problem == ""
-    assert result.last_seq == 25
+    assert verify_chain(partition=PLATFORM).last_seq == 25
 
 
 def test_verify_on_empty_trail_is_ok():
@@ -84,9 +88,11 @@ def test_edited_row_is_detected_and_named(raw_sql):
     assert not result.ok
     assert result.first_broken_seq == 6
     assert result.rule == "hash_mismatch"
+    assert result.partition == PLATFORM
     assert result.checked == 5
     assert result.entry_id == AuditEntry.objects.get(seq=6).pk
     assert "seq 6" in result.problem and "序号 6" in result.problem
+    assert f"partition {PLATFORM}" in result.problem
 
 
 def test_edited_row_with_recomputed_hash_breaks_the_next_link(raw_sql):
@@ -148,12 +154,13 @@ def test_inserted_row_at_the_end_with_a_bad_hash_is_detected(raw_sql):
     _append_n(3)
     last = AuditEntry.objects.get(seq=3)
     raw_sql(
-        "INSERT INTO {table} (seq, at, actor_label, role, action, object_type, object_id, region_code, "
-        "subject_code, case_ref, reason, prev_hash, hash) VALUES (4, %s, 'x', '', 'case.fake', '', '', '', "
+        "INSERT INTO {table} (partition, seq, at, actor_label, role, action, object_type, object_id, region_code, "
+        "subject_code, case_ref, reason, prev_hash, hash) VALUES (%s, 4, %s, 'x', '', 'case.fake', '', '', '', "
         "'', '', '', %s, %s)",
-        [last.at, last.hash, "f" * 64],
+        [PLATFORM, last.at, last.hash, "f" * 64],
     )
-    raw_sql("UPDATE audit_auditchainhead SET last_seq = 4, last_hash = %s", ["f" * 64])
+    raw_sql("UPDATE audit_auditpartitionhead SET last_seq = 4, last_hash = %s WHERE partition = %s",
+            ["f" * 64, PLATFORM])
 
     result = verify_chain()
 
@@ -164,14 +171,14 @@ def test_verify_from_a_given_seq(raw_sql):
     _append_n(10)
     raw_sql("UPDATE {table} SET reason = 'x' WHERE seq = 2")
 
-    assert verify_chain(from_seq=3).ok
-    assert verify_chain(from_seq=3).checked == 8
+    assert verify_chain(partition=PLATFORM, from_seq=3).ok
+    assert verify_chain(partition=PLATFORM, from_seq=3).checked == 8
     assert verify_chain().first_broken_seq == 2
 
 
 def test_appending_continues_the_chain_if_the_head_row_is_lost(raw_sql):
     _append_n(3)
-    raw_sql("DELETE FROM audit_auditchainhead")
+    raw_sql("DELETE FROM audit_auditpartitionhead WHERE partition = %s", [PLATFORM])
     entry = append_entry(action="case.close")
     assert entry.seq == 4
     assert verify_chain().ok

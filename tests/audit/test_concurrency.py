@@ -110,3 +110,57 @@ def test_a_second_append_waits_for_the_first_transaction(needs_file_database):
     assert not errors, errors
     assert seqs == {"first": 2, "second": 3}
     assert verify_chain().ok
+
+
+def _cases_in_two_partitions():
+    from tongban.audit.chain import partition_for
+
+    first = "TB-430100-20261129-000001"
+    other = next(f"TB-310118-20261129-{n:06d}" for n in range(1, 200)
+                 if partition_for(case_ref=f"TB-310118-20261129-{n:06d}") != partition_for(case_ref=first))
+    return first, other
+
+
+def test_appends_of_two_cases_in_other_partitions_do_not_wait_for_each_other():
+    """While one transaction holds its partition's head (appended, not committed), an append for a case of
+    another region, in another partition, commits at once; one for the same case still waits."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL: SQLite's BEGIN IMMEDIATE serialises every write transaction")
+    mine, theirs = _cases_in_two_partitions()
+    append_entry(action="case.start", case_ref=mine)
+    append_entry(action="case.start", case_ref=theirs)
+    holding, release = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+    done: dict[str, float] = {}
+
+    def first():
+        with transaction.atomic():
+            append_entry(action="case.first", case_ref=mine)
+            holding.set()
+            release.wait(timeout=30)
+
+    def other_partition():
+        holding.wait(timeout=30)
+        append_entry(action="case.other", case_ref=theirs, region_code="310118")
+        done["other"] = time.monotonic()
+
+    def same_partition():
+        holding.wait(timeout=30)
+        append_entry(action="case.same", case_ref=mine)
+        done["same"] = time.monotonic()
+
+    threads = [_in_thread(fn, errors) for fn in (first, other_partition, same_partition)]
+    for t in threads:
+        t.start()
+    assert holding.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while "other" not in done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "other" in done, "an append to another partition waited for an unrelated transaction"
+    assert "same" not in done, "an append to the same partition did not wait for the head lock"
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert "same" in done
+    assert verify_chain().ok

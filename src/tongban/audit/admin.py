@@ -12,11 +12,11 @@ from .models import AuditEntry
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("seq", "at", "actor_label", "role", "action", "object_type", "object_id",
+    list_display = ("partition", "seq", "at", "actor_label", "role", "action", "object_type", "object_id",
                     "case_ref", "masked_subject_code", "region_code")
     list_filter = ("role", "object_type")
     search_fields = ("=case_ref", "=subject_code", "=object_id", "^action", "=actor_label")
-    ordering = ("-seq",)
+    ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over millions of rows
     readonly_fields = [f.name for f in AuditEntry._meta.fields]

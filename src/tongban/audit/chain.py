@@ -9,9 +9,18 @@ content field, its `seq` and the previous entry's hash, written canonically:
 - `actor_id` as an integer or null; every text field as a string ("" when empty);
 - `before`/`after` as JSON (null when absent), where a float with an integral value is written as
   an integer (1.0 -> 1), so the value reads back identically from SQLite text and PostgreSQL jsonb;
-- a format marker "v": 1.
+- a format marker "v": 1 for the legacy chain (partition 0, entries written before the trail was
+  partitioned), "v": 2 with the partition number "p" for every partition from 1 on.
 
-The first entry's `prev_hash` is GENESIS_HASH (64 zeros). docs/audit.md repeats this definition.
+Each partition is its own chain: `seq` counts 1, 2, 3 ... within the partition and the first entry's
+`prev_hash` is GENESIS_HASH (64 zeros). An entry goes to partition 1 + (first 8 bytes of
+SHA-256(key) as a big-endian integer) mod PARTITIONS, where the key is its case reference, else its
+region code, else "" (see `partition_for`).
+
+An anchor commits to every partition's head at one moment: a Merkle tree (RFC 6962 hashing: leaves
+SHA-256(0x00 || data), inner nodes SHA-256(0x01 || left || right)) over the heads in partition order,
+each head's data the canonical JSON {"hash": h, "p": p, "seq": s}; the anchor's canonical JSON (see
+`anchor_bytes`) is hashed, chained to the previous anchor and signed. docs/audit.md repeats all this.
 """
 
 from __future__ import annotations
@@ -24,7 +33,12 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-HASH_FORMAT_VERSION = 1
+HASH_FORMAT_VERSION = 2  # entries of partitions 1..PARTITIONS; the legacy partition 0 is format 1
+LEGACY_PARTITION = 0
+# Fixed: a case's entries all land in one partition. Changing it later keeps every chain valid (an entry
+# stores its partition) but splits the trails of open cases over two partitions.
+PARTITIONS = 64
+ANCHOR_FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -62,7 +76,15 @@ def _integral_floats_to_int(value: Any) -> Any:
     return value
 
 
-def canonical_bytes(*, seq: int, at: datetime, actor_id: int | None, prev_hash: str,
+def partition_for(*, case_ref: str = "", region_code: str = "") -> int:
+    """The partition (1..PARTITIONS) of an entry: by its case reference, else its region code, else
+    the platform's ("" key). Entries of one case share a chain; different cases and regions spread."""
+    key = case_ref or region_code or ""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return 1 + int.from_bytes(digest[:8], "big") % PARTITIONS
+
+
+def canonical_bytes(*, partition: int, seq: int, at: datetime, actor_id: int | None, prev_hash: str,
                     before: Any, after: Any, **text: str) -> bytes:
     missing = set(TEXT_FIELDS) - set(text)
     extra = set(text) - set(TEXT_FIELDS)
@@ -70,7 +92,7 @@ def canonical_bytes(*, seq: int, at: datetime, actor_id: int | None, prev_hash: 
         raise TypeError(f"canonical_bytes: missing {sorted(missing)}, unexpected {sorted(extra)}")
     payload: dict[str, Any] = {name: str(text[name]) for name in TEXT_FIELDS}
     payload.update(
-        v=HASH_FORMAT_VERSION,
+        v=1 if partition == LEGACY_PARTITION else HASH_FORMAT_VERSION,
         seq=int(seq),
         at=format_at(at),
         actor_id=None if actor_id is None else int(actor_id),
@@ -78,6 +100,8 @@ def canonical_bytes(*, seq: int, at: datetime, actor_id: int | None, prev_hash: 
         after=_integral_floats_to_int(after),
         prev_hash=prev_hash,
     )
+    if partition != LEGACY_PARTITION:
+        payload["p"] = int(partition)
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
@@ -85,3 +109,45 @@ def canonical_bytes(*, seq: int, at: datetime, actor_id: int | None, prev_hash: 
 def entry_hash(**fields: Any) -> str:
     """SHA-256 hex of canonical_bytes(**fields)."""
     return hashlib.sha256(canonical_bytes(**fields)).hexdigest()
+
+
+# --- anchors ---------------------------------------------------------------------------------------------
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def head_leaf(partition: int, seq: int, digest: str) -> bytes:
+    """The Merkle leaf data of one partition head."""
+    return _json_bytes({"p": int(partition), "seq": int(seq), "hash": digest})
+
+
+def merkle_root(leaves: list[bytes]) -> str:
+    """RFC 6962 Merkle tree hash (hex) of `leaves` in order; the empty tree is SHA-256 of nothing."""
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+    return _mth(leaves).hex()
+
+
+def _mth(leaves: list[bytes]) -> bytes:
+    if len(leaves) == 1:
+        return hashlib.sha256(b"\x00" + leaves[0]).digest()
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)  # the largest power of two below len(leaves)
+    return hashlib.sha256(b"\x01" + _mth(leaves[:k]) + _mth(leaves[k:])).digest()
+
+
+def heads_root(heads: list[list]) -> str:
+    """Merkle root over [[partition, seq, hash], ...] sorted by partition."""
+    return merkle_root([head_leaf(p, s, h) for p, s, h in sorted(heads)])
+
+
+def anchor_bytes(*, number: int, at: datetime, heads: list[list], prev_hash: str, key_id: str) -> bytes:
+    """The canonical bytes an anchor's hash and signature cover."""
+    ordered = sorted(heads)
+    return _json_bytes({
+        "v": ANCHOR_FORMAT_VERSION, "type": "tongban.audit.anchor", "n": int(number), "at": format_at(at),
+        "partitions": len(ordered), "entries": sum(int(s) for _p, s, _h in ordered),
+        "root": heads_root(ordered), "prev_hash": prev_hash, "key_id": key_id,
+    })

@@ -1,6 +1,7 @@
-"""Reads of the audit trail. Each returns a lazy QuerySet in seq order (oldest first), so callers
-can slice, paginate by seq (keyset) or reverse it; the indexes (object_type, object_id, seq),
-(subject_code, seq) and (case_ref, seq) serve these lookups."""
+"""Reads of the audit trail. Each returns a lazy QuerySet in id order (oldest first: within a
+partition id order is seq order, and a case's entries share one partition), so callers can slice,
+paginate by id (keyset) or reverse it; the indexes (object_type, object_id, id), (subject_code, id)
+and (case_ref, id) serve these lookups."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .models import AuditEntry
 
 
 def _base() -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.select_related("actor").order_by("seq")
+    return AuditEntry.objects.select_related("actor").order_by("id")
 
 
 def trail_for_object(object_type: str, object_id: str) -> QuerySet[AuditEntry]:
