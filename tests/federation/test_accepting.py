@@ -335,3 +335,28 @@ def test_the_acknowledgement_date_uses_the_nearest_calendar_this_node_knows(chan
     assert calendar_region("430300") == "430300"  # in this database (all demo regions)
     assert calendar_region("439999") == "430000"  # unknown city: its province
     assert calendar_region("990000") is None  # nothing known: the national calendar
+
+
+def test_the_supervisor_of_the_accepting_region_sees_the_items_handed_out_and_an_overdue_acknowledgement(xiangtan):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tongban.cases import services
+    from tongban.cases.models import DeadlineAlert
+
+    case = accepted_remote_case()
+    sub = remote_sub(case)
+    client = Client()
+    client.force_login(_user("changsha-supervisor"))
+    [row] = client.get("/api/v1/board").json()["cross_node_out"]
+    assert (row["case"], row["node"], row["remote_status"], row["collab_id"]) == (
+        case.number, "xiangtan", "handed_over", sub.collab_id)
+    client.force_login(_user("zhuzhou-supervisor"))
+    assert client.get("/api/v1/board").json()["cross_node_out"] == []
+    # 湘潭 does not acknowledge in time: this node's sweep raises one alert for the hop it watches
+    later = sub.ack_due + timedelta(days=3)
+    services.sweep(on=later)
+    services.sweep(on=later)
+    assert list(DeadlineAlert.objects.filter(subcase=sub).values_list("kind", flat=True)) == ["ack_overdue"]
+    assert timezone.localdate() < later

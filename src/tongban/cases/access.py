@@ -175,7 +175,9 @@ def subcase_scope(user, qs: QuerySet) -> QuerySet:
     if user.has_role(Role.CLERK):
         q |= Q(case__in=Case.objects.filter(case_filter(user)))
     if any(user.has_role(r) for r in REGIONAL_ROLES) and user.region_id:
-        q |= Q(department__region_id__in=region_subtree(user.region_id))
+        regions = region_subtree(user.region_id)
+        # a remote sub-case (handled by a peer node) belongs to the region of the case that accepted it
+        q |= Q(department__region_id__in=regions) | Q(department__isnull=True, case__region_id__in=regions)
     if user.is_superuser:
         q = Q()
     return qs.filter(q)

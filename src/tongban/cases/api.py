@@ -310,6 +310,7 @@ class BoardOut(Schema):
     overdue: list[TaskOut]
     extensions: list[ExtensionOut]
     supervision: list[SupervisionOut]
+    cross_node_out: list[dict] = []
 
 
 class TrailOut(Schema):
@@ -708,7 +709,12 @@ def board(request):
                                             "open", "due_soon", "promised_overdue", "statutory_overdue", "paused")}}
                                        for r in data["rows"]],
             "overdue": [_task(s) for s in data["overdue"]], "extensions": [_extension(e) for e in data["extensions"]],
-            "supervision": [_supervision(n) for n in data["supervision"]]}
+            "supervision": [_supervision(n) for n in data["supervision"]],
+            "cross_node_out": [{"case": s["case__number"], "key": s["key"], "node": s["remote_node"],
+                                "region": s["remote_region"], "remote_status": s["remote_status"],
+                                "collab_id": s["collab_id"], "ack_due": s["ack_due"],
+                                "acknowledged_at": s["acknowledged_at"], "decision_due": s["promised_due"],
+                                "remote_case": s["remote_case_number"]} for s in data["cross_node_out"]]}
 
 
 @router.post("/supervision-notices", response={201: SupervisionOut, **ERRORS}, auth=WRITE, summary="督办")

@@ -184,7 +184,8 @@ def board(user, *, on: date | None = None) -> dict:
     counts, pending extension requests and open supervision notices, in the supervisor's region."""
     on = on or timezone.localdate()
     soon = add_workdays(on, 2).due
-    qs = visible(user, "subcase").filter(status=SubCase.Status.ACTIVE)
+    everything = visible(user, "subcase").filter(status=SubCase.Status.ACTIVE)
+    qs = everything.filter(remote_node="")  # a remote item's decision clock is its handling node's
     rows = (qs.values("department_id", "department__name", "item_version__name")
             .annotate(open=Count("id"),
                       due_soon=Count("id", filter=Q(hold="", promised_due__gte=on, promised_due__lte=soon)),
@@ -202,13 +203,18 @@ def board(user, *, on: date | None = None) -> dict:
         "supervision": list(visible(user, "supervision-notice").filter(acknowledged_at__isnull=True)
                             .select_related("department", "subcase__case")[:100]),
         # 跨域限时反馈: cross-region items not yet acknowledged (受理确认) after their due date.
-        "ack_overdue": list(qs.filter(ack_due__lt=on, acknowledged_at__isnull=True)
+        "ack_overdue": list(everything.filter(ack_due__lt=on, acknowledged_at__isnull=True)
                             .select_related("case", "department", "item_version").order_by("ack_due", "id")[:100]),
         # Cases this node handles for a peer node (federation), with the node that holds them now.
         "cross_node": list(visible(user, "case").filter(federated__isnull=False).order_by("-id")
                            .values("number", "status", collab_id=F("federated__collab_id"),
                                    peer=F("federated__peer__code"), holder=F("federated__holder"),
                                    accepting_region=F("federated__accepting_region"))[:100]),
+        # Items this node accepted and handed over to a peer node (异地代收代办), still open.
+        "cross_node_out": list(everything.exclude(remote_node="").order_by("ack_due", "id")
+                               .values("case__number", "key", "remote_node", "remote_region", "remote_status",
+                                       "collab_id", "ack_due", "acknowledged_at", "promised_due",
+                                       "remote_case_number")[:100]),
     }
 
 
