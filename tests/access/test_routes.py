@@ -82,6 +82,7 @@ PAGES = {
     "federation/v1/messages": "node-to-node: each message a signed envelope from a registered peer (inbox.check)",
     "federation/v1/pull": "node-to-node: a signed pull request from a registered peer (pull.serve)",
     "federation/v1/probe": "node-to-node: a signed probe, verified like a message, nothing stored",
+    "federation/v1/query": "node-to-node: a signed data query of a registered peer, under a PeerGrant (dataquery)",
     "federation/v1/descriptor": "public: this node's signed descriptor",
 }
 

@@ -289,3 +289,35 @@ class CaseHop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.holder}"
+
+
+class PeerGrant(models.Model):
+    """A grant of this node's data resource to a department of a peer node (数据跨节点共享): which
+    consumer (by USCC, as the peer names it), which fields, for what purpose and period. Deny by
+    default, as local grants (tongban.exchange.Grant); queries come as signed synchronous requests."""
+
+    class Status(models.TextChoices):
+        GRANTED = "granted", _("已授权")
+        REVOKED = "revoked", _("已撤销")
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="data_grants")
+    consumer_uscc = models.CharField(_("使用部门统一社会信用代码"), max_length=18)
+    consumer_name = models.CharField(_("使用部门"), max_length=128, blank=True)
+    resource = models.ForeignKey("exchange.DataResource", on_delete=models.PROTECT, related_name="peer_grants")
+    fields = models.JSONField(_("授权数据项"), default=list)
+    purpose = models.TextField(_("使用目的"))
+    valid_from = models.DateTimeField(_("生效时间"), default=timezone.now)
+    valid_until = models.DateTimeField(_("失效时间"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.GRANTED)
+    granted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("跨节点共享授权")
+        verbose_name_plural = _("跨节点共享授权")
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} → {self.peer_id}:{self.consumer_uscc}"

@@ -98,3 +98,21 @@ def probe(request):
     from django.utils import timezone
 
     return JsonResponse({"echo": make_receipt(envelope=wire["envelope"], received_at=timezone.now(), contiguous_seq=0)})
+
+
+@csrf_exempt
+@require_POST
+def query(request):
+    """Data across nodes: a peer's signed, synchronous query of one of this node's shared resources
+    (docs/federation.md §9). Answered with a signed answer, or the problems (403 unauthenticated,
+    422 refused, 404 unknown, 503 the source is down); every authenticated attempt is logged."""
+    _enabled()
+    body, error = _json_body(request)
+    if error:
+        return error
+    from .dataquery import serve_query
+
+    answer, problems, status = serve_query(body)
+    if problems:
+        return _bad(problems, status)
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
