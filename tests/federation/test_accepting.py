@@ -258,6 +258,7 @@ def test_acknowledgement_notice_correction_decision_and_post_delivery(xiangtan):
     assert delivery["method"] == "post" and delivery["tracking_number"] == "SF1234567890"
     [row] = client.get(f"/api/v1/cases/{case.number}/progress").json()
     assert row["result"] == licence["identifier"] and row["remote"]["licence"]["valid"] is True
+    assert licence["identifier"] in client.get("/my/licences/").content.decode()  # in the applicant's library here
     actions = [e.action for e in trail_for_case(sub.collab_id)]
     assert actions.count("federation.received") == 3 and actions.count("federation.applied") == 3
     assert actions.count("federation.enqueued") == 4

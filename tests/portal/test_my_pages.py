@@ -28,7 +28,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 def test_holder_sees_their_licences(user_client, licence, django_assert_max_num_queries):
     client = user_client("changsha-boss")
-    with django_assert_max_num_queries(SIGNED_IN + 2):
+    with django_assert_max_num_queries(SIGNED_IN + 3):  # licences, enterprises, licences issued by peer nodes
         response = client.get("/my/licences/")
     text = response.content.decode()
     assert response.status_code == 200

@@ -99,6 +99,16 @@ def intake_queue(user, *, cursor: str | None = None, limit: int = 50) -> Page:
     return _page(qs, limit, lambda last: str(last.pk))
 
 
+def remote_licences_of_holder(user) -> list:
+    """Licences a peer node's department issued for this user's remote items, verified here on receipt."""
+    from .models import RemoteLicence
+
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "id_number", ""):
+        return []
+    return list(RemoteLicence.objects.filter(holder_code=user.id_number, valid=True)
+                .select_related("subcase__case").order_by("-received_at")[:200])
+
+
 def remote_progress(sub: SubCase) -> dict:
     from .services.remote import remote_progress as build
 

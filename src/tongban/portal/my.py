@@ -56,8 +56,10 @@ def _licence_row(licence) -> dict:
 @signed_in
 @modes.remember_modes
 def licences(request):
+    from tongban.cases.selectors import remote_licences_of_holder
+
     rows = [_licence_row(lic) for lic in licence_selectors.licences_of_holder(request.user).order_by("-issued_at")]
-    return render(request, "portal/my_licences.html", {"rows": rows})
+    return render(request, "portal/my_licences.html", {"rows": rows, "remote": remote_licences_of_holder(request.user)})
 
 
 @signed_in
