@@ -161,6 +161,9 @@ def test_an_unacknowledged_handover_raises_one_overdue_alert_attributed_to_this_
     board = selectors.board(supervisor, on=late)
     assert [s.pk for s in board["ack_overdue"]] == [sub.pk]
     assert board["cross_node"][0]["collab_id"] == "fa-430100-20261130-aaaa0001"
+    from tongban.federation.selectors import status
+
+    assert status()["handled_cases"] == {"held_here": 1, "held_by_peer": 0, "closed": 0, "overdue_hops_here": 2}
     # Acknowledged late: the hop says so; no further alert.
     act(sub, "approve", on=late)
     assert services.sweep(on=late)["ack_overdue"] == 0

@@ -48,6 +48,19 @@ def inbox_counts() -> dict:
             "applied": counts.get("applied", 0), "failed": counts.get("failed", 0)}
 
 
+def handled_case_counts() -> dict:
+    """Cases this node handles for peers (the handling side, §8): open ones held here (this node's move)
+    or by the peer (awaiting the applicant's correction, or delivery after the decision), closed ones,
+    and the overdue hops recorded against this node."""
+    from .models import CaseHop, FederatedCase
+
+    node = conf.node_code()
+    held = {r["holder"]: r["n"] for r in FederatedCase.objects.order_by().values("holder").annotate(n=Count("id"))}
+    return {"held_here": held.get(node, 0), "held_by_peer": sum(n for h, n in held.items() if h and h != node),
+            "closed": held.get("", 0),
+            "overdue_hops_here": CaseHop.objects.filter(kind=CaseHop.Kind.OVERDUE, holder=node).count()}
+
+
 def status() -> dict:
     key = NodeKey.objects.filter(status=NodeKey.Status.ACTIVE).first()
     return {
@@ -55,6 +68,7 @@ def status() -> dict:
                  "regions": conf.node_regions(), "reachable": conf.reachable(),
                  "key": {"key_id": key.key_id, "algorithm": key.algorithm} if key else None},
         "peers": peers(), "outbox": outbox_counts(), "inbox": inbox_counts(),
+        "handled_cases": handled_case_counts(),
     }
 
 
