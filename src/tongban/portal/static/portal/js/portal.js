@@ -1,5 +1,20 @@
-/* Tongban portal: the kiosk inactivity timer (自助通办). Everything else works without JavaScript;
-   htmx (vendored) adds the live plan preview. */
+/* Tongban portal: the kiosk inactivity timer (自助通办), and keyboard access to tables that scroll
+   inside themselves on a phone. Everything else works without JavaScript; htmx (vendored) adds the
+   live plan preview. */
+(function () {
+  "use strict";
+  // On a phone a wide table scrolls inside itself (portal.css) rather than the page sideways; a
+  // scrolling region must be reachable by keyboard (WCAG 2.1.1), so it joins the tab order.
+  function focusableTables() {
+    Array.prototype.forEach.call(document.querySelectorAll("table"), function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) { table.tabIndex = 0; } else { table.removeAttribute("tabindex"); }
+    });
+  }
+  focusableTables();
+  window.addEventListener("resize", focusableTables);
+  document.addEventListener("htmx:afterSettle", focusableTables);
+}());
+
 (function () {
   "use strict";
   var body = document.body;
