@@ -42,22 +42,42 @@ def progress(client: httpx.Client, number: str) -> dict:
     return row
 
 
+def resident_on_changsha(nodes: Nodes) -> httpx.Client:
+    """The 湘潭 resident signs in on node 长沙 (the first sign-in makes the account: the demo's ID and name)."""
+    nodes.fed.tongban("changsha", "shell", "-c", (
+        "from tongban.accounts.models import User; from tongban.core.demo import demo_person, DEMO_PASSWORD; "
+        "i, n = demo_person('430300'); u = User.objects.filter(username='xt-resident').first() or User("
+        "username='xt-resident', kind=User.Kind.PERSON, id_number=i, real_name=n); u.set_password(DEMO_PASSWORD); "
+        "u.save()"))
+    return login(nodes, "changsha", "xt-resident")
+
+
+def accept_at_changsha_window(nodes: Nodes) -> tuple[str, str]:
+    """Filed, examined, accepted and handed over at a 长沙 window (the demo clerk, through the services)."""
+    out = nodes.fed.tongban("changsha", "simulate", "--item", BASIC, "--region", "430300", "--intake-region",
+                            "430100", "--post", ADDRESS).stdout
+    match = re.search(r"^(\S+) accepted \S+ → xiangtan \(430300\) handed_over (\S+)$", out, re.M)
+    assert match, out
+    return match.group(1), match.group(2)
+
+
+def xiangtan_task(nodes: Nodes, officer: httpx.Client, collab: str) -> dict:
+    """The item of the case 湘潭 made for this hand-over, in its civil-affairs officer's queue."""
+    [(xt_number,)] = nodes.wait(lambda: nodes.query(
+        "xiangtan", "SELECT c.number FROM cases_case c JOIN federation_federatedcase f ON f.case_id = c.id "
+                    "WHERE f.collab_id = %s", (collab,)), what="the case made on 湘潭")
+    tasks = nodes.wait(lambda: [t for t in officer.get("/api/v1/tasks").json()["items"] if t["case"] == xt_number],
+                       what="the task in 湘潭's queue")
+    return tasks[0]
+
+
 def test_a_xiangtan_residents_senior_card_accepted_in_changsha_handled_in_xiangtan(demo_nodes):
     nodes, fed = demo_nodes, demo_nodes.fed
 
-    # The resident signs in on node 长沙 (first sign-in makes the account; the demo's ID and name).
-    fed.tongban("changsha", "shell", "-c", (
-        "from tongban.accounts.models import User; from tongban.core.demo import demo_person, DEMO_PASSWORD; "
-        "i, n = demo_person('430300'); u = User(username='xt-resident', kind=User.Kind.PERSON, id_number=i, "
-        "real_name=n); u.set_password(DEMO_PASSWORD); u.save()"))
-    resident = login(nodes, "changsha", "xt-resident")
+    resident = resident_on_changsha(nodes)
 
     # 1. At a 长沙 window: filed, examined, accepted and handed over (the demo clerk, through the services).
-    out = fed.tongban("changsha", "simulate", "--item", BASIC, "--region", "430300", "--intake-region", "430100",
-                      "--post", ADDRESS).stdout
-    match = re.search(r"^(\S+) accepted \S+ → xiangtan \(430300\) handed_over (\S+)$", out, re.M)
-    assert match, out
-    number, collab = match.groups()
+    number, collab = accept_at_changsha_window(nodes)
     row = progress(resident, number)
     assert row["remote"]["status"] == "handed_over" and row["remote"]["node"] == "xiangtan"
     assert row["remote"]["ack_due"] and row["awaiting"]["from"] == "remote"
@@ -66,8 +86,7 @@ def test_a_xiangtan_residents_senior_card_accepted_in_changsha_handled_in_xiangt
     nodes.wait(lambda: nodes.query("xiangtan", "SELECT status FROM federation_inboxmessage WHERE collab_id = %s",
                                    (collab,)) == [("applied",)], what="the hand-over applied on 湘潭")
     officer = login(nodes, "xiangtan", "xiangtan-civil")
-    tasks = nodes.wait(lambda: officer.get("/api/v1/tasks").json()["items"], what="the task in 湘潭's queue")
-    [task] = [t for t in tasks if t["key"] == BASIC]
+    task = xiangtan_task(nodes, officer, collab)
     xt_number = task["case"]
     assert xt_number != number and xt_number.startswith("430300-")
     files = nodes.query("xiangtan", "SELECT f.sha256 FROM cases_materialfile f JOIN cases_casematerial m "
@@ -134,3 +153,45 @@ def test_a_xiangtan_residents_senior_card_accepted_in_changsha_handled_in_xiangt
     for code in ("changsha", "xiangtan"):
         verified = json.loads(fed.tongban(code, "audit", "verify", "--json").stdout)
         assert verified["ok"] is True, verified
+
+
+def test_a_correction_asked_on_xiangtan_is_supplied_on_changsha(demo_nodes):
+    """补正 across nodes: 湘潭's officer returns the item asking for a new photo; the applicant sees it
+    on 长沙, uploads the photo there and confirms; the file reaches 湘潭 (same SHA-256), the item resumes
+    with the officer, who approves it."""
+    import hashlib
+
+    nodes = demo_nodes
+    resident = resident_on_changsha(nodes)
+    number, collab = accept_at_changsha_window(nodes)
+    officer = login(nodes, "xiangtan", "xiangtan-civil")
+    task = xiangtan_task(nodes, officer, collab)
+    answer = officer.post(f"/api/v1/subcases/{task['id']}/actions",
+                          json={"action": "return", "step": task["step"], "reason": "照片不符合要求",
+                                "materials": {"photo": "须为近期免冠彩色照片"}})
+    assert answer.status_code == 200 and answer.json()["hold"] == "correction", answer.text
+
+    row = nodes.wait(lambda: (r := progress(resident, number))["remote"]["status"] == "correction" and r,
+                     what="the correction request on 长沙")
+    assert row["awaiting"]["from"] == "applicant" and row["remote"]["notice"]["materials_requested"] == ["photo"]
+    from tongban.cases.simulation import minimal_pdf
+
+    photo = minimal_pdf("a new photo")
+    upload = resident.post(f"/api/v1/cases/{number}/materials/photo/files",
+                           files={"file": ("photo.pdf", photo, "application/pdf")})
+    assert upload.status_code == 201, upload.text
+    assert resident.post(f"/api/v1/cases/{number}/correction-supplied").status_code == 200
+    assert progress(resident, number)["remote"]["status"] == "correction_sent"
+
+    digest = hashlib.sha256(photo).hexdigest()
+    nodes.wait(lambda: nodes.query("xiangtan", "SELECT hold FROM cases_subcase WHERE id = %s", (task["id"],))
+               == [("",)], what="the item resumed on 湘潭")
+    assert nodes.query("xiangtan", "SELECT COUNT(*) FROM cases_materialfile WHERE sha256 = %s", (digest,)) == [(1,)]
+    step = task["step"]
+    while step:
+        answer = officer.post(f"/api/v1/subcases/{task['id']}/actions", json={"action": "approve", "step": step})
+        assert answer.status_code == 200, answer.text
+        step = answer.json()["step"] if answer.json()["status"] == "active" else ""
+    row = nodes.wait(lambda: (r := progress(resident, number))["status"] == "approved" and r, what="the decision")
+    assert row["remote"]["licence"]["valid"] is True
+

@@ -192,7 +192,7 @@ def _apply_acknowledged(*, message) -> None:
     sub.acknowledged_at = parse_iso(p["acknowledged_at"])
     if p.get("due_on"):
         sub.promised_due = date.fromisoformat(p["due_on"])
-    if sub.remote_status in (RS.HANDED_OVER, ""):
+    if sub.remote_status in (RS.HANDED_OVER, RS.CORRECTION_SENT, ""):
         sub.remote_status = RS.ACKNOWLEDGED
     sub.revision += 1
     sub.save()
