@@ -269,3 +269,20 @@ def test_the_officer_sees_where_the_case_came_from_on_the_task_page_and_in_the_a
     client.force_login(police)
     assert client.get(f"/console/tasks/{sub.pk}/").status_code == 404
     assert client.get(f"/api/v1/cases/{case.number}").status_code == 404
+
+
+def test_a_supervision_notice_from_the_accepting_node_reaches_the_handling_department(fa):
+    from tongban.cases.models import SupervisionNotice
+
+    hand_over(fa)
+    sub = the_sub(local_case())
+    notice = fa.message("fb", MessageType.SUPERVISION, {"subject": "受理确认超时", "text": "请尽快确认受理",
+                                                        "due_on": "2030-01-02"}, collab_id="fa-430100-20261130-aaaa0001")
+    receive_batch([notice])
+    receive_batch([notice])  # twice: one notice
+    [row] = SupervisionNotice.objects.filter(subcase=sub)
+    assert row.department == sub.department and "请尽快确认受理" in row.text and str(row.respond_by) == "2030-01-02"
+    assert row.issued_by.username == "node-fa" and not row.issued_by.is_active
+    officer = simulation.officer_for(sub)
+    assert row in selectors.supervision_notices_for_department(officer)
+    assert CaseHop.objects.order_by("id").last().kind == "supervision"

@@ -451,6 +451,41 @@ def on_withdrawn(message: InboxMessage) -> None:
     _apply_withdrawal(message_pk=message.pk)
 
 
+@service
+def _apply_supervision(*, message_pk: int) -> None:
+    """督办 from the accepting node about a case held here: a supervision notice to the department
+    handling it (its officers see it in their workbench and answer it as any other), from `node-<peer>`."""
+    from tongban.cases.models import SupervisionNotice
+    from tongban.cases.services._common import lock_case, trail
+    from tongban.workdays.calendar import add_workdays
+
+    message = InboxMessage.objects.get(pk=message_pk)
+    fc = _federated(message)
+    case = lock_case(fc.case)
+    if _done(fc, message):
+        return
+    sub = case.subcases.select_related("department").order_by("position").first()
+    payload = message.payload
+    today = timezone.localdate()
+    respond_by = date.fromisoformat(payload["due_on"]) if payload.get("due_on") else \
+        add_workdays(today, 2, sub.department.region_id).due
+    text = f"【{fc.peer.name or fc.peer.code}督办】{payload['subject']}：{payload['text']}"[:4000]
+    notice = SupervisionNotice.objects.create(department=sub.department, subcase=sub, issued_by=_peer_user(fc.peer),
+                                              text=text, respond_by=respond_by)
+    trail("supervised", case, subcase=sub, actor=SYSTEM, reason=text,
+          after={"notice": notice.pk, "respond_by": respond_by.isoformat(), "from_node": fc.peer.code})
+    _hop(fc, CaseHop.Kind.SUPERVISION, fc.holder, message_id=message.message_id,
+         detail={"subject": payload["subject"], "respond_by": respond_by.isoformat()})
+
+
+@handler(MessageType.SUPERVISION)
+def on_supervision(message: InboxMessage) -> None:
+    if _federated(message) is None:  # not a case handled here (the other direction): recorded only
+        log.info("supervision notice for a case not handled here", extra={"collab_id": message.collab_id})
+        return
+    _apply_supervision(message_pk=message.pk)
+
+
 def connect() -> None:
     from tongban.cases import signals
 

@@ -273,6 +273,7 @@ class CaseHop(models.Model):
         DELIVERY = "delivery", _("收到送达安排")
         DELIVERED = "delivered", _("收件地已送达")
         WITHDRAWN = "withdrawn", _("申请人撤回")
+        SUPERVISION = "supervision", _("收到督办")
         OVERDUE = "overdue", _("超时")
 
     federated = models.ForeignKey(FederatedCase, on_delete=models.CASCADE, related_name="hops")
