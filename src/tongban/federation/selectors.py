@@ -61,6 +61,21 @@ def handled_case_counts() -> dict:
             "overdue_hops_here": CaseHop.objects.filter(kind=CaseHop.Kind.OVERDUE, holder=node).count()}
 
 
+def handed_out_counts() -> dict:
+    """Items this node accepted at its windows and handed over to peers (the accepting side, §8): open
+    ones by remote status, those whose acknowledgement is overdue, and the finished ones."""
+    from django.utils import timezone
+
+    from tongban.cases.models import SubCase
+
+    remote = SubCase.objects.exclude(remote_node="")
+    open_ = remote.filter(status__in=SubCase.OPEN)
+    by_status = {r["remote_status"]: r["n"] for r in open_.order_by().values("remote_status").annotate(n=Count("id"))}
+    return {"open": sum(by_status.values()), "by_status": by_status,
+            "ack_overdue": open_.filter(ack_due__lt=timezone.localdate(), acknowledged_at__isnull=True).count(),
+            "finished": remote.exclude(status__in=SubCase.OPEN).count()}
+
+
 def status() -> dict:
     key = NodeKey.objects.filter(status=NodeKey.Status.ACTIVE).first()
     return {
@@ -68,7 +83,7 @@ def status() -> dict:
                  "regions": conf.node_regions(), "reachable": conf.reachable(),
                  "key": {"key_id": key.key_id, "algorithm": key.algorithm} if key else None},
         "peers": peers(), "outbox": outbox_counts(), "inbox": inbox_counts(),
-        "handled_cases": handled_case_counts(),
+        "handled_cases": handled_case_counts(), "handed_out": handed_out_counts(),
     }
 
 
