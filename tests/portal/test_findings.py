@@ -128,3 +128,48 @@ def test_the_main_journeys_pages_speak_plainly(client):
         if hits:
             found[url] = hits
     assert found == {}
+
+
+# --- finding 8: no contradictions on the plan and the draft -------------------------------------------
+
+
+def _row(page: str, code: str) -> str:
+    return page.split(f'id="m-{code}"', 1)[1].split("</li>\n", 1)[0]
+
+
+def test_an_optional_material_is_not_also_said_to_be_needed(client):
+    text = client.get("/bundles/newborn/?region=430100").content.decode()  # 结婚证: 视情况提交
+    to_hand_in, _ = _plan_lists(text)
+    rows = [r for r in to_hand_in.split("<li")[1:] if "视情况提交" in r]
+    assert rows and all("需要提交" not in r for r in rows)
+
+
+def test_no_upload_box_beside_nothing_to_do_and_no_commitment_form_after_signing(user_client):
+    from tongban.cases import services
+
+    boss = user_client("changsha-boss")
+    draft = restaurant_draft()
+    shared = draft.materials.get(code="premises-proof")
+    assert shared.source == "data"
+    services.commit_material(case=draft, material_code="fire-safety-rules", text="本单位承诺已建立消防安全制度。",
+                             actor=User.objects.get(username="changsha-boss"))
+    page = boss.get(f"/my/cases/{draft.number}/").content.decode()
+    assert "无需任何操作" in _row(page, "premises-proof") and "upload-form" not in _row(page, "premises-proof")
+    committed = _row(page, "fire-safety-rules")
+    assert "已签署告知承诺" in committed and 'data-testid="commit"' not in committed
+
+
+# --- finding 10: English plurals ------------------------------------------------------------------------
+
+
+def test_english_figures_agree_with_their_number(client):
+    import re
+
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = client.get("/bundles/open-restaurant/?region=430100&area_sqm=800").content.decode()
+    figures = re.findall(r"<strong[^>]*>(\d+)</strong> ([a-z ]+?)(?:<|$)", text.split('class="metrics"', 1)[1].split("</dl>", 1)[0])
+    assert len(figures) == 5, figures
+    for number, unit in figures:
+        assert unit.endswith("s") == (number != "1"), (number, unit)

@@ -9,7 +9,8 @@ from django.conf import settings
 
 PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-ENTRY = re.compile(r'^msgid ((?:".*"\n)+)(?:msgid_plural ((?:".*"\n)+))?((?:msgstr(?:\[\d\])? (?:".*"\n)+)+)', re.M)
+ENTRY = re.compile(r'^(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)(?:msgid_plural ((?:".*"\n)+))?'
+                   r'((?:msgstr(?:\[\d\])? (?:".*"\n)+)+)', re.M)
 
 
 def _text(block: str) -> str:
@@ -19,11 +20,13 @@ def _text(block: str) -> str:
 def _entries() -> dict:
     entries = {}
     for m in ENTRY.finditer(PO.read_text(encoding="utf-8")):
-        msgid = _text(m.group(1))
+        msgid = _text(m.group(2))
         if not msgid or "#, fuzzy" in m.group(0):
             continue
-        strs = [_text(s) for s in re.findall(r'msgstr(?:\[\d\])? ((?:".*"\n)+)', m.group(3))]
-        entries[msgid] = (_text(m.group(2)) if m.group(2) else None, strs)
+        if m.group(1):  # a msgctxt: the catalogue's key is "context\x04msgid" (what pgettext looks up)
+            msgid = _text(m.group(1)) + "\x04" + msgid
+        strs = [_text(s) for s in re.findall(r'msgstr(?:\[\d\])? ((?:".*"\n)+)', m.group(4))]
+        entries[msgid] = (_text(m.group(3)) if m.group(3) else None, strs)
     return entries
 
 

@@ -273,9 +273,12 @@ def _material_row(m: CaseMaterial, case: Case, held: dict, highlighted: set) -> 
     return {
         "m": m, "files": files, "status_label": MATERIAL_STATUS.get(m.status, m.status),
         "licences": held.get(m.licence_type_code, []) if m.source == CaseMaterial.Source.LICENCE else [],
-        "can_upload": m.source != CaseMaterial.Source.PRODUCED and (editable or after_acceptance),
+        # "您无需任何操作" is never shown beside an upload box: a produced material is never uploaded, a
+        # shared-data one only when it was found wanting (issue 14, finding 8).
+        "can_upload": m.source != CaseMaterial.Source.PRODUCED and (editable or after_acceptance) and (
+            m.source != CaseMaterial.Source.DATA or m.status in (CaseMaterial.Status.MISSING, CaseMaterial.Status.DEFECTIVE)),
         "can_remove": editable, "editable": editable,
-        "can_commit": editable and m.commitment_allowed,
+        "can_commit": editable and m.commitment_allowed and m.status != CaseMaterial.Status.COMMITTED,
         "can_promise": editable and m.minor and m.status != CaseMaterial.Status.PENDING,
         "highlight": m.code in highlighted or m.status == CaseMaterial.Status.DEFECTIVE,
         "commitment_text": m.commitment or gettext("本人（本单位）承诺：{name}真实、有效，相关制度已建立并落实；"
