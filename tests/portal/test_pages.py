@@ -113,8 +113,17 @@ def test_query_parameter_turns_modes_on_and_remembers_them(client):
     text = client.get("/").content.decode()
     assert 'class="care kiosk"' in text and 'data-kiosk-idle="120"' in text
     assert 'data-logout-url="' in text
+    # Only staff end kiosk mode (issue 14, finding 10): not a citizen's POST, not `?kiosk=0`.
     response = client.post("/kiosk/exit/")
-    assert response.cookies["tb_kiosk"].value == ""
+    assert response.status_code == 403 and "tb_kiosk" not in response.cookies
+    assert "tb_kiosk" not in client.get("/", {"kiosk": "0"}).cookies
+    assert 'class="care kiosk"' in client.get("/", {"kiosk": "0"}).content.decode()
+    from tongban.accounts.models import User
+
+    client.force_login(User.objects.get(username="changsha-clerk"))
+    assert 'data-testid="kiosk-exit"' in client.get("/kiosk/exit/").content.decode()
+    response = client.post("/kiosk/exit/")
+    assert response.status_code == 302 and response.cookies["tb_kiosk"].value == ""
 
 
 def test_kiosk_logout_url_is_configurable(client, settings):

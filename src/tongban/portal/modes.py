@@ -3,8 +3,8 @@
 - Care mode (关怀模式): large type, high contrast, simpler layout. A cookie, switched on every page
   (POST /care/) or with `?care=1` / `?care=0` on any portal page; no session is needed.
 - Kiosk mode (自助通办): large touch targets and automatic sign-out after inactivity, for the
-  self-service terminals of a service hall. A cookie set by /kiosk/ or `?kiosk=1`, cleared by
-  POST /kiosk/exit/ or `?kiosk=0`.
+  self-service terminals of a service hall. A cookie set by /kiosk/ or `?kiosk=1`; only staff end it
+  (POST /kiosk/exit/ or `?kiosk=0` signed in as staff): a citizen at the terminal cannot leave it.
 - Sign-in and sign-out URLs belong to the accounts app. `TONGBAN_LOGOUT_URL` / `LOGIN_URL` name
   them; a link to a URL that does not resolve (yet) is not shown, and the kiosk timer falls back to
   the portal's own sign-out (POST /kiosk/sign-out/), so no page links to a 404.
@@ -35,7 +35,14 @@ def care_mode(request) -> bool:
     return _flag(request, "care", CARE_COOKIE)
 
 
+def may_end_kiosk(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and getattr(user, "kind", "") == "staff")
+
+
 def kiosk_mode(request) -> bool:
+    if request.COOKIES.get(KIOSK_COOKIE) == "1" and not may_end_kiosk(request):
+        return True  # `?kiosk=0` from a citizen does not end the terminal's kiosk mode
     return _flag(request, "kiosk", KIOSK_COOKIE)
 
 
@@ -55,6 +62,8 @@ def remember_modes(view):
         response = view(request, *args, **kwargs)
         for name, cookie in (("care", CARE_COOKIE), ("kiosk", KIOSK_COOKIE)):
             value = request.GET.get(name)
+            if value == "0" and name == "kiosk" and not may_end_kiosk(request):
+                continue  # only staff end kiosk mode
             if value in {"0", "1"}:
                 set_mode_cookie(response, cookie, value == "1")
         return response

@@ -196,8 +196,13 @@ def kiosk(request):
     return response
 
 
-@require_POST
 def kiosk_exit(request):
+    """Ending kiosk mode is a staff action (issue 14, finding 10): a signed-in staff member confirms it
+    (POST); anyone else is told to ask the staff, and the terminal stays a kiosk."""
+    if not modes.may_end_kiosk(request):
+        return render(request, "portal/kiosk_exit.html", {"staff": False}, status=403)
+    if request.method != "POST":
+        return render(request, "portal/kiosk_exit.html", {"staff": True})
     response = HttpResponseRedirect(reverse("portal:home"))
     modes.set_mode_cookie(response, modes.KIOSK_COOKIE, False)
     return response
