@@ -137,7 +137,11 @@ def test_export_round_trip_into_an_empty_database_is_identical(tmp_path):
     first = exporter.dump_yaml(exporter.export_region("421200"))
     assert "open-restaurant" in first and "企业设立登记" in first
 
+    from tongban.licences.models import LicenceTypeIssuer, SigningKey, StatusList, TrustedIssuer, TrustList
+
     Bundle.objects.all().delete()
+    for model in (LicenceTypeIssuer, TrustedIssuer, TrustList, StatusList, SigningKey):  # the issuers' keys and lists
+        model.objects.all().delete()
     Item.objects.all().delete()
     MaterialKind.objects.all().delete()
     LicenceType.objects.all().delete()
@@ -162,7 +166,8 @@ LICENCE_TYPE = f"{make_uscc(registration='11', region='100000', serial=1)}001"
 
 def _with_licence_type(fields: list) -> dict:
     data = minimal_document()
-    data["licence_types"] = [{"code": LICENCE_TYPE, "name": "营业执照", "holder_kind": "001", "fields": fields}]
+    data["licence_types"] = [{"code": LICENCE_TYPE, "name": "营业执照", "holder_kind": "001", "fields": fields,
+                              "issuers": [{"department": DEPT}]}]
     version = data["items"][0]["versions"][0]
     version["result"] = {"name": "营业执照", "licence_type": LICENCE_TYPE}
     version["form"] = [{"name": "company_name", "label": "企业名称", "type": "string", "standard": "enterprise.name"}]

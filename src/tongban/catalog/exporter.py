@@ -50,11 +50,22 @@ def export_region(code: str) -> dict:
         "regions": [{"code": r.code, "name": r.name, "level": r.level, "parent": r.parent_id} for r in chain],
         "departments": [{"uscc": d.uscc, "name": d.name, "kind": d.kind, "region": d.region_id}
                         for d in Department.objects.filter(region=region).order_by("uscc")],
-        "licence_types": [codec.licence_type_to_dict(lt) for lt in LicenceType.objects.filter(code__in=licence_codes).order_by("code")],
+        "licence_types": [_with_issuers(codec.licence_type_to_dict(lt), lt, region)
+                          for lt in LicenceType.objects.filter(code__in=licence_codes).order_by("code")],
         "materials": [codec.material_to_dict(m) for m in materials],
         "items": item_dicts,
         "bundles": bundles_for_region(region.code),
     }
+
+
+def _with_issuers(data: dict, licence_type: LicenceType, region: Region) -> dict:
+    """The region's departments that may issue the licence type, by USCC (what the grants say; a rule
+    by kind in the imported file is not kept, only its effect)."""
+    usccs = sorted(licence_type.issuers.filter(active=True, department__region=region)
+                   .values_list("department__uscc", flat=True))
+    if usccs:
+        data["issuers"] = [{"department": uscc} for uscc in usccs]
+    return data
 
 
 def dump_yaml(document: dict) -> str:

@@ -64,6 +64,9 @@ class CheckContext:
     licence_types: dict[str, dict] = field(default_factory=dict)
     materials: dict[str, dict] = field(default_factory=dict)
     items: dict[tuple[str, str], dict] = field(default_factory=dict)  # (region, basic_code) -> item
+    issuer_grants: set[tuple[str, str]] = field(default_factory=set)  # (licence type, USCC) held in the database
+    bundles_by_item: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (region, basic_code) -> bundles
+    use_database: bool = False
 
 
 def load_documents(path: str | Path) -> tuple[list[Document], list[Problem]]:
@@ -146,7 +149,7 @@ def check_documents(docs: list[Document], *, use_database: bool = True) -> list[
 
 
 def _collect(docs: list[Document], use_database: bool) -> CheckContext:
-    ctx = CheckContext()
+    ctx = CheckContext(use_database=use_database)
     if use_database:
         _collect_from_database(ctx)
     for doc in docs:
@@ -161,6 +164,13 @@ def _collect(docs: list[Document], use_database: bool) -> CheckContext:
             ctx.materials[str(m.get("code"))] = m
         for it in _dicts(d.get("items")):
             ctx.items[(str(it.get("region")), str(it.get("basic_code")))] = it
+        for bundle in _dicts(d.get("bundles")):
+            for version in _dicts(bundle.get("versions")):
+                for region in version.get("regions") or []:
+                    for entry in _dicts(version.get("items")):
+                        users = ctx.bundles_by_item.setdefault((str(region), str(entry.get("item"))), [])
+                        if bundle.get("code") not in users:
+                            users.append(str(bundle.get("code")))
     return ctx
 
 
@@ -170,8 +180,12 @@ def _collect_from_database(ctx: CheckContext) -> None:
 
     for code, name, level, parent in Region.objects.values_list("code", "name", "level", "parent_id"):
         ctx.regions[code] = {"code": code, "name": name, "level": level, "parent": parent}
-    for uscc, region in Department.objects.values_list("uscc", "region_id"):
-        ctx.departments[uscc] = {"uscc": uscc, "region": region}
+    for uscc, region, kind in Department.objects.values_list("uscc", "region_id", "kind"):
+        ctx.departments[uscc] = {"uscc": uscc, "region": region, "kind": kind}
+    from tongban.licences.models import LicenceTypeIssuer
+
+    ctx.issuer_grants = set(LicenceTypeIssuer.objects.filter(active=True)
+                            .values_list("licence_type__code", "department__uscc"))
     for code, fields in LicenceType.objects.values_list("code", "fields"):
         ctx.licence_types[code] = {"code": code, "fields": fields}
     for code, name, licence_type, data_resource in MaterialKind.objects.values_list(
@@ -220,9 +234,62 @@ def _check_references(doc: Document, ctx: CheckContext) -> list[Problem]:
                                f"the first 18 characters {code[:18]} of the licence type code are not a valid USCC", file=doc.name))
         for path, p in check_declarations(lt.get("fields")):
             out.append(Problem(f"licence_types[{i}].fields{path}", p.rule, p.zh, p.en, file=doc.name))
+        out.extend(_check_issuer_rules(doc, ctx, i, lt))
     for i, it in enumerate(_dicts(d.get("items"))):
         out.extend(_check_item(doc, ctx, i, it))
     return out
+
+
+def _check_issuer_rules(doc: Document, ctx: CheckContext, i: int, lt: dict) -> list[Problem]:
+    from tongban.regions.models import Department
+
+    out = []
+    for k, rule in enumerate(_dicts(lt.get("issuers"))):
+        path = f"licence_types[{i}].issuers[{k}]"
+        uscc, kind, region = rule.get("department"), rule.get("kind"), rule.get("region")
+        if uscc and str(uscc) not in ctx.departments:
+            out.append(Problem(f"{path}.department", "reference.department", f"发证部门 {uscc} 未定义",
+                               f"issuing department {uscc} is not defined", file=doc.name))
+        if kind and kind not in Department.Kind.values:
+            out.append(Problem(f"{path}.kind", "department.kind", f"部门类别 {kind} 未知，可选：{', '.join(Department.Kind.values)}",
+                               f"unknown department kind {kind}; one of {', '.join(Department.Kind.values)}", file=doc.name))
+        if region and str(region) not in ctx.regions:
+            out.append(Problem(f"{path}.region", "reference.region", f"区划 {region} 未定义", f"region {region} is not defined",
+                               file=doc.name))
+    return out
+
+
+def may_issue(ctx: CheckContext, licence_type: str, uscc: str) -> bool:
+    """Whether the department `uscc` may issue `licence_type`: a rule of the licence type in the
+    documents names it or its kind (and region), or the database already holds the grant."""
+    department = ctx.departments.get(uscc) or {}
+    for rule in _dicts((ctx.licence_types.get(licence_type) or {}).get("issuers")):
+        if rule.get("department") and str(rule["department"]) == uscc:
+            return True
+        if rule.get("kind") and rule["kind"] == department.get("kind") and \
+                (not rule.get("region") or str(rule["region"]) == str(department.get("region"))):
+            return True
+    return (licence_type, uscc) in ctx.issuer_grants
+
+
+def _check_result_issuer(doc: Document, ctx: CheckContext, path: str, item: dict, licence_type: str) -> list[Problem]:
+    """A result nobody may sign fails at the decision step, with the case half done: refuse it here.
+    Without the database (--offline) only licence types that declare their issuers are checked."""
+    declared = "issuers" in (ctx.licence_types.get(licence_type) or {})
+    uscc = str(item.get("department"))
+    if (not ctx.use_database and not declared) or may_issue(ctx, licence_type, uscc):
+        return []
+    region, basic = str(item.get("region")), str(item.get("basic_code"))
+    bundles = ctx.bundles_by_item.get((region, basic), [])
+    used_zh = f"；一件事 {', '.join(bundles)} 在该区划因此无法出证" if bundles else ""
+    used_en = f"; so bundle(s) {', '.join(bundles)} cannot deliver it in that region" if bundles else ""
+    name = (ctx.licence_types.get(licence_type) or {}).get("name", licence_type)
+    return [Problem(path, "licence.issuer.missing",
+                    f"事项 {basic}（区划 {region}）的结果证照“{name}”({licence_type}) 没有获授权的发证部门："
+                    f"实施主体 {uscc} 未获授权（在证照类型的 issuers 中声明）{used_zh}",
+                    f"item {basic} (region {region}): nobody may issue its result licence {licence_type}: the "
+                    f"implementing department {uscc} is not authorised (declare it in the licence type's issuers){used_en}",
+                    file=doc.name)]
 
 
 def _check_form_sources(doc: Document, path: str, licence_type: dict, version: dict) -> list[Problem]:
@@ -282,6 +349,8 @@ def _check_item(doc: Document, ctx: CheckContext, i: int, it: dict) -> list[Prob
                                f"result licence type {result_type} is not defined", file=doc.name))
         elif result_type:
             out.extend(_check_form_sources(doc, f"{vpath}.result.licence_type", ctx.licence_types[result_type], v))
+            if department is not None:
+                out.extend(_check_result_issuer(doc, ctx, f"{vpath}.result.licence_type", it, result_type))
         for code in ((v.get("cross_region") or {}).get("regions") or []) if isinstance(v.get("cross_region"), dict) else []:
             if str(code) not in ctx.regions and check_region_code(str(code)):
                 out.append(Problem(f"{vpath}.cross_region.regions", "reference.region", f"通办区域 {code} 不是有效的区划代码",

@@ -31,7 +31,8 @@ def import_documents(*, documents: list[Document], actor=None, actor_label: str 
     problems = check_documents(documents) or published_version_conflicts(documents)
     if problems:
         raise InvalidInput(problems)
-    counts = {"regions": 0, "departments": 0, "licence_types": 0, "materials": 0, "item_versions": 0, "bundle_versions": 0}
+    counts = {"regions": 0, "departments": 0, "licence_types": 0, "materials": 0, "item_versions": 0, "bundle_versions": 0,
+              "issuer_grants": 0}
     with transaction.atomic():
         conflicts: list[Problem] = []
         for doc in documents:
@@ -48,6 +49,9 @@ def import_documents(*, documents: list[Document], actor=None, actor_label: str 
 
         for doc in documents:
             counts["bundle_versions"] += import_bundles(doc=doc, conflicts=conflicts)
+        for doc in documents:
+            counts["issuer_grants"] += _grant_issuers(doc.data.get("licence_types", []), actor=actor,
+                                                      actor_label=actor_label)
         if conflicts:
             transaction.set_rollback(True)
         elif any(counts.values()):
@@ -109,6 +113,40 @@ def _import_licence_types(types: list[dict]) -> int:
                                       "validity_years": d["validity_years"], "fields": d["fields"]})
         created_count += int(created)
     return created_count
+
+
+def _grant_issuers(types: list[dict], *, actor, actor_label: str) -> int:
+    """The departments each licence type's `issuers` name may issue it (each new grant in the trail),
+    and can: each gets a signing key if it has none and is on its region's trust list, so a case of
+    an item whose result is this licence type can be decided without any step in the admin."""
+    from tongban.licences import keystore, trust
+    from tongban.licences.models import TrustedIssuer
+    from tongban.licences.services import authorise_issuer
+
+    granted = 0
+    for t in types:
+        rules = t.get("issuers") or []
+        if not rules:
+            continue
+        licence_type = LicenceType.objects.get(code=t["code"])
+        departments: dict[int, Department] = {}
+        for rule in rules:
+            if rule.get("department"):
+                found = Department.objects.filter(uscc=rule["department"])
+            else:
+                found = Department.objects.filter(kind=rule["kind"])
+                if rule.get("region"):
+                    found = found.filter(region_id=rule["region"])
+            departments.update({d.pk: d for d in found.select_related("region")})
+        for department in departments.values():
+            before = licence_type.issuers.filter(department=department, active=True).exists()
+            authorise_issuer(licence_type=licence_type, department=department, actor=actor, actor_label=actor_label)
+            granted += int(not before)
+            if keystore.active_key(department=department) is None:
+                keystore.create_key(department=department)
+            if not TrustedIssuer.objects.filter(trust_list__region=department.region, department=department).exists():
+                trust.add_trusted_issuer(region=department.region, department=department)
+    return granted
 
 
 def _import_materials(materials: list[dict]) -> int:

@@ -15,7 +15,6 @@ import time
 import uuid
 from datetime import timedelta
 
-import httpx
 from django.db import close_old_connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -143,11 +142,21 @@ def _chunks(rows: list[OutboxMessage]):
 _client_local = threading.local()
 
 
-def _client() -> httpx.Client:
+def _client():
+    # httpx is imported here, not at module level: every process imports this module (the case
+    # services enqueue messages) but only the delivery worker sends, and the CLI starts faster without it.
+    import httpx
+
     client = getattr(_client_local, "client", None)
     if client is None:
         client = _client_local.client = httpx.Client(timeout=conf.http_timeout_s())
     return client
+
+
+def _http_error() -> type[Exception]:
+    import httpx
+
+    return httpx.HTTPError
 
 
 def post_messages(peer: Peer, rows: list[OutboxMessage]) -> dict:
@@ -172,7 +181,7 @@ def deliver_batch(worker: str, *, limit: int = 100) -> int:
         for chunk in _chunks(peer_rows):
             try:
                 answer = post_messages(peer, chunk)
-            except (httpx.HTTPError, ValueError) as exc:
+            except (_http_error(), ValueError) as exc:
                 record_failure(chunk, f"{exc.__class__.__name__}: {exc}"[:1000])
                 continue
             pause = conf.fault_pause_after_send_s()
