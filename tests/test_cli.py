@@ -48,3 +48,19 @@ def test_a_command_on_an_unmigrated_database_says_migrate_and_imports_no_site(tm
     assert "exit 1" in done.stdout
     # The command ran without the URL checks: neither the site, the API nor the PDF library was loaded.
     assert "heavy: none" in done.stdout, done.stdout
+
+
+def test_a_database_with_migrations_to_apply_is_told_to_migrate(tmp_path):
+    """A database of an older version (here: one app migrated back) gets the same message, not the
+    traceback of a missing table."""
+    db = tmp_path / "old.sqlite3"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{db}", "TONGBAN_VAR_DIR": str(tmp_path)}
+    tongban = Path(sys.executable).with_name("tongban")
+    for argv in (["migrate", "-v", "0"], ["migrate", "workdays", "zero", "-v", "0"]):
+        done = subprocess.run([str(tongban), *argv], cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    done = subprocess.run([str(tongban), "workdays", "add", "--from", "2026-09-28", "--days", "20"],  # noqa: S603
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "tongban migrate" in done.stderr

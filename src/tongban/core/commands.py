@@ -17,8 +17,9 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-NOT_MIGRATED = ("数据库尚未初始化（缺少数据表）：请先运行 `tongban migrate`。 / The database has no tables yet "
-                "(or DATABASE_URL names the wrong one): run `tongban migrate` first.")
+NOT_MIGRATED = ("数据库结构不是当前版本（尚未建表，或有未执行的迁移）：请先运行 `tongban migrate`。 / The database "
+                "is not at this version's schema (no tables yet, or migrations not applied; or DATABASE_URL names "
+                "the wrong one): run `tongban migrate` first.")
 
 
 class TongbanCommand(BaseCommand):
@@ -34,11 +35,17 @@ class TongbanCommand(BaseCommand):
 
 
 def _database_not_migrated() -> bool:
-    """True when the database lacks Django's migration table (asked only after a database error)."""
+    """True when the database lacks tables or has migrations to apply (asked only after a database
+    error, so a working command never pays for loading the migration graph)."""
     try:
         if connection.in_atomic_block:
             return False
-        return "django_migrations" not in connection.introspection.table_names()
+        if "django_migrations" not in connection.introspection.table_names():
+            return True
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     except DatabaseError:
         return False
 

@@ -24,7 +24,7 @@ from django.core.management.base import CommandError
 from tongban.accounts.models import Enterprise, User
 from tongban.bundles.models import Bundle
 from tongban.cases import selectors, services, simulation
-from tongban.core.commands import TongbanCommand
+from tongban.core.commands import TongbanCommand, cli_date
 from tongban.core.errors import Conflict, InvalidInput, NotFound
 from tongban.regions.models import Region
 
@@ -40,7 +40,7 @@ class Command(TongbanCommand):
                             help="file at this region's window (its demo clerk) instead of online, e.g. 430100")
         parser.add_argument("--post", default="", help="deliver by post to this address (default: electronic)")
         parser.add_argument("--answers", default="{}", help='questionnaire answers as JSON, e.g. {"area_sqm": 800}')
-        parser.add_argument("--accept-on", type=date.fromisoformat, default=None, help="acceptance date (default today)")
+        parser.add_argument("--accept-on", type=cli_date, default=None, help="acceptance date (default today)")
         parser.add_argument("--cases", type=int, default=1)
         parser.add_argument("--deny", default="", help="comma-separated item keys whose decision is a denial")
         parser.add_argument("--decide", default="{}",
@@ -67,8 +67,9 @@ class Command(TongbanCommand):
         if bool(o["bundle"]) == bool(o["item"]):
             raise CommandError("请给出一件事编码或 --item 事项基本编码（二选一） / give a bundle or --item, not both")
         accept_on = o["accept_on"] or date.today()
-        start = self._window_start(o) if o["intake_region"] else self._online_start(o, answers)
         deny = {k for k in o["deny"].split(",") if k}
+        self._check_item_keys(o, answers, accept_on, deny | set(decisions))
+        start = self._window_start(o) if o["intake_region"] else self._online_start(o, answers)
         cases, started = [], time.perf_counter()
         for _ in range(o["cases"]):
             try:
@@ -90,11 +91,32 @@ class Command(TongbanCommand):
                 self.stdout.write(f"{c.number} {c.status}{''.join(remote)}")
             self.stdout.write(f"{len(cases)} case(s) in {elapsed:.2f} s")
 
+    def _check_item_keys(self, o: dict, answers: dict, on: date, named: set[str]) -> None:
+        """--deny and --decide name item keys of this plan: an unknown one is refused, naming it, before
+        any case is created (a typo would otherwise approve what was meant to be denied)."""
+        if not Region.objects.filter(code=o["region"]).exists():
+            raise CommandError(f"--region: 区划 {o['region']} 不存在 / region {o['region']} does not exist")
+        if o["bundle"] and not Bundle.objects.filter(code=o["bundle"]).exists():
+            raise CommandError(f"一件事 {o['bundle']} 不存在 / bundle {o['bundle']} does not exist")
+        if not named:
+            return
+        if o["bundle"]:
+            from tongban.bundles.selectors import plan_bundle
+
+            try:
+                keys = {item["code"] for item in plan_bundle(o["bundle"], o["region"], answers, on=on)["items"]}
+            except InvalidInput as exc:
+                raise CommandError(str(exc)) from None
+        else:
+            keys = {o["item"]}
+        unknown = sorted(named - keys)
+        if unknown:
+            raise CommandError(f"--deny/--decide: 未知的事项键 {', '.join(unknown)}；本方案的事项键：{', '.join(sorted(keys))} / "
+                               f"unknown item key(s) {', '.join(unknown)}; this plan's keys: {', '.join(sorted(keys))}")
+
     def _online_start(self, o: dict, answers: dict):
-        region = Region.objects.filter(code=o["region"]).first()
+        region = Region.objects.get(code=o["region"])
         bundle = Bundle.objects.filter(code=o["bundle"]).first() if o["bundle"] else None
-        if region is None or (o["bundle"] and bundle is None):
-            raise CommandError("未知的区划或一件事 / unknown region or bundle")
         applicant, enterprise = self._applicant(region, bundle)
         return lambda on: services.start_case(
             actor=applicant, region_code=region.code, bundle_code=o["bundle"], item_code=o["item"], answers=answers,
