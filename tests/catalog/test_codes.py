@@ -50,3 +50,11 @@ def test_mask_keeps_only_ends():
 def test_a_basic_code_read_as_a_number_is_told_to_quote_it():
     [problem] = codes.check_basic_code(138152448)
     assert problem.rule == "basic_code.format" and "加引号" in problem.zh and "quote it" in problem.en
+
+
+def test_item_types_come_from_the_data_file_and_match_the_standard():
+    """GB/T 39554.1: 01-10 kinds of administrative power, 20 public service; nothing else assigned."""
+    assert set(codes.ITEM_TYPES) == {f"{n:02d}" for n in range(1, 11)} | {"20"}
+    assert codes.ITEM_TYPES["01"][0] == "行政许可" and codes.ITEM_TYPES["07"][0] == "行政确认"
+    assert codes.check_basic_code("001117001000")[0].rule == "basic_code.type"  # 11 is not assigned
+    assert codes.check_basic_code("002030001000") == []

@@ -9,28 +9,25 @@ Each check returns a list of Problems (empty when valid) so callers can report a
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
+from pathlib import Path
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from .errors import Problem
 
-# GB/T 39046 / 政务服务事项 types (事项类型).
-ITEM_TYPES: dict[str, tuple[str, str]] = {
-    "01": ("行政许可", "administrative licensing"),
-    "02": ("行政处罚", "administrative penalty"),
-    "03": ("行政强制", "administrative enforcement"),
-    "04": ("行政征收", "administrative levy"),
-    "05": ("行政给付", "administrative payment"),
-    "06": ("行政检查", "administrative inspection"),
-    "07": ("行政确认", "administrative confirmation"),
-    "08": ("行政奖励", "administrative reward"),
-    "09": ("行政裁决", "administrative adjudication"),
-    "10": ("其他行政权力", "other administrative power"),
-    "20": ("公共服务", "public service"),
-}
+
+def _item_types() -> dict[str, tuple[str, str]]:
+    """政务服务事项类型 from the data file catalog/item-types.json (GB/T 39554.1 / GB/T 39046), not code."""
+    path = Path(__file__).resolve().parent.parent / "catalog" / "item-types.json"
+    types = json.loads(path.read_text(encoding="utf-8"))["types"]
+    return {code: (names["zh"], names["en"]) for code, names in types.items()}
+
+
+ITEM_TYPES: dict[str, tuple[str, str]] = _item_types()
 # 行使层级: 1 national, 2 provincial, 3 municipal, 4 county, 5 township, 6 village.
 EXERCISE_LEVELS = {"1": "国家级", "2": "省级", "3": "市级", "4": "县级", "5": "乡镇级", "6": "村级"}
 
