@@ -7,6 +7,8 @@ and `auto` (performed by the platform as soon as it is reached, e.g. issuing the
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
+
 from tongban.accounts.roles import Role
 from tongban.core.errors import InvalidInput, Problem
 
@@ -68,8 +70,14 @@ def check_definition(definition: object) -> list[Problem]:
 def ensure_default() -> Workflow:
     workflow = Workflow.objects.filter(code=DEFAULT_CODE).order_by("-version").first()
     if workflow is None:
-        workflow = Workflow.objects.create(code=DEFAULT_CODE, version=1, name="默认审批流程",
-                                           definition=DEFAULT_DEFINITION)
+        # Two first submissions at once both find none: the second insert waits for the first, fails on
+        # the unique (code, version) and reads the row the first made (was a 500 under load).
+        try:
+            with transaction.atomic():
+                workflow = Workflow.objects.create(code=DEFAULT_CODE, version=1, name="默认审批流程",
+                                                   definition=DEFAULT_DEFINITION)
+        except IntegrityError:
+            workflow = Workflow.objects.filter(code=DEFAULT_CODE).order_by("-version").first()
     return workflow
 
 
