@@ -173,3 +173,22 @@ def test_english_figures_agree_with_their_number(client):
     assert len(figures) == 5, figures
     for number, unit in figures:
         assert unit.endswith("s") == (number != "1"), (number, unit)
+
+
+# --- finding 7: what the applicant answered is not asked again --------------------------------------
+
+
+def test_questionnaire_answers_are_carried_into_the_form(user_client):
+    from tongban.cases import services
+
+    draft = restaurant_draft()  # answered: area_sqm 800
+    area = [n for n, p in draft.plan["form"]["properties"].items() if p.get("x-standard") == "premises.area_sqm"]
+    assert area and all(draft.form[n] == 800 for n in area)
+    assert all(draft.form_sources[n] == {"prefill": "answers"} for n in area)
+    page = user_client("changsha-boss").get(f"/my/cases/{draft.number}/").content.decode()
+    assert 'data-testid="from-answers"' in page
+    hotel = services.start_case(actor=User.objects.get(username="changsha-boss"), region_code="430100",
+                                bundle_code="open-hotel", answers={"area_sqm": "600", "central_ac": "true"},
+                                enterprise_uscc="91430100000700015J")
+    ac = [n for n, p in hotel.plan["form"]["properties"].items() if p.get("x-standard") == "premises.central_ac"]
+    assert ac and all(hotel.form[n] is True for n in ac)

@@ -218,10 +218,33 @@ def _create_draft(*, actor, plan: dict, party: dict, bundle_code: str, item_code
         bundle_version=bundle_version, item_code=item_code, region=region, intake_region=intake_region,
         intake_hall=actor.hall if window else None, plan_date=on, filed_by=actor, answers=plan["answers"], plan=plan,
         **party)
+    _fill_from_answers(case)
     _sync_materials(case)
     trail("started", case, actor=actor, after={"plan_items": [i["code"] for i in plan["items"]],
                                                "channel": case.channel, "intake_region": intake_region.code})
     return case
+
+
+ANSWERED = {"prefill": "answers"}
+
+
+def _fill_from_answers(case: Case) -> None:
+    """What the applicant already answered in the questionnaire is not asked again (issue 14, finding 7):
+    a form field whose standard meaning ends in a question's key (premises.area_sqm ← area_sqm,
+    premises.central_ac ← central_ac) starts with that answer, marked as coming from the answers."""
+    answers = case.answers or {}
+    if not answers:
+        return
+    for name, prop in case.plan.get("form", {}).get("properties", {}).items():
+        key = (prop.get("x-standard") or "").rsplit(".", 1)[-1]
+        if not key or key not in answers or case.form.get(name) not in (None, ""):
+            continue
+        try:
+            case.form[name] = standard_fields.check_value(name, prop, answers[key])
+        except InvalidInput:
+            continue  # an answer the field would refuse is left for the applicant to type
+        case.form_sources[name] = dict(ANSWERED)
+    case.save(update_fields=["form", "form_sources", "updated_at"])
 
 
 def prefill_case(case: Case, actor) -> list[str]:
