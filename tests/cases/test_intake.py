@@ -230,6 +230,10 @@ def test_cross_region_acceptance_handled_by_the_other_region():
     company = sub(case, "000117001000") if case.subcases.filter(key="000117001000").exists() else case.subcases.get()
     assert company.department.region_id == "430200"
     assert company.ack_due == add_workdays(ACCEPT_ON, 1, "430200").due == D(2026, 9, 29)
+    api = Client()
+    api.force_login(user("zhuzhou-market"))
+    [task] = [t for t in api.get("/api/v1/tasks").json()["items"] if t["id"] == company.pk]
+    assert task["ack_due"] == "2026-09-29" and task["acknowledged_at"] is None  # the API says it too
     assert company.statutory_due == add_workdays(ACCEPT_ON, company.statutory_days, "430200").due
     zhuzhou_officer = officer(company)
     assert zhuzhou_officer.username == "zhuzhou-market"

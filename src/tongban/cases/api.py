@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tongban.api.auth import api_auth, require_scope
@@ -205,6 +205,8 @@ class TaskOut(Schema):
     statutory_due: date | None
     promised_due: date | None
     revision: int
+    ack_due: date | None = Field(None, description="cross-region: confirm receipt (确认接收) by this day (限时反馈)")
+    acknowledged_at: datetime | None = None
 
 
 class TaskPageOut(Schema):
@@ -246,6 +248,9 @@ class SubCaseOut(Schema):
     paused_days: int
     extension_days: int
     revision: int
+    ack_due: date | None = Field(None, description="cross-region: the handling department confirms receipt "
+                                                    "(确认接收) by this day (限时反馈)")
+    acknowledged_at: datetime | None = None
 
 
 class LedgerOut(Schema):
@@ -387,14 +392,16 @@ def _task(sub: SubCase) -> dict:
     return {"id": sub.pk, "case": sub.case.number, "case_title": sub.case.title, "applicant_name": sub.case.applicant_name,
             "key": sub.key, "item": sub.item_version.name, "step": sub.step, "hold": sub.hold,
             "assignee": sub.assignee.get_username() if sub.assignee_id else None, "started_on": sub.started_on,
-            "statutory_due": sub.statutory_due, "promised_due": sub.promised_due, "revision": sub.revision}
+            "statutory_due": sub.statutory_due, "promised_due": sub.promised_due, "revision": sub.revision,
+            "ack_due": sub.ack_due, "acknowledged_at": sub.acknowledged_at}
 
 
 def _subcase(sub: SubCase) -> dict:
     return {"id": sub.pk, "case": sub.case.number, "key": sub.key, "status": sub.status, "step": sub.step,
             "hold": sub.hold, "assignee": sub.assignee.get_username() if sub.assignee_id else None,
             "statutory_due": sub.statutory_due, "promised_due": sub.promised_due, "paused_days": sub.paused_days,
-            "extension_days": sub.extension_days, "revision": sub.revision}
+            "extension_days": sub.extension_days, "revision": sub.revision, "ack_due": sub.ack_due,
+            "acknowledged_at": sub.acknowledged_at}
 
 
 def _extension(r: ExtensionRequest) -> dict:
