@@ -259,3 +259,12 @@ def test_validate_says_what_import_will_say_about_a_changed_published_version(tm
         call_command("catalog", "validate", str(path))
     assert "items[0].versions[0]: [version.immutable]" in capsys.readouterr().err
     call_command("catalog", "validate", "--offline", str(path))  # offline: the file alone is well formed
+
+
+@pytest.mark.django_db
+def test_the_demo_catalogue_validates_as_demo_load_expands_it(capsys):
+    from tongban.core.demo import DEMO_DIR
+
+    call_command("catalog", "validate", str(DEMO_DIR))
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok: 13 ") and "demo generator format" in captured.err

@@ -37,8 +37,19 @@ SURNAMES = {"changsha": "刘", "zhuzhou": "陈", "xiangtan": "彭", "xianning": 
 GIVEN = {"citizen": "秀英", "boss": "伟", "agent": "敏"}
 
 
-def _read(name: str) -> dict:
-    return parse_text((DEMO_DIR / name).read_text(encoding="utf-8"))
+def _read(name: str, source: Path = DEMO_DIR) -> dict:
+    return parse_text((Path(source) / name).read_text(encoding="utf-8"))
+
+
+def is_demo_source(path) -> bool:
+    """A directory in the demo's generator format (data/demo): regions.yaml with provinces, cities and
+    the departments every region runs, items.yaml with item templates, vocabulary.yaml; expanded by
+    `build_documents` into tongban.catalog/v1 documents, one per region."""
+    path = Path(path)
+    if not (path.is_dir() and all((path / n).is_file() for n in ("regions.yaml", "items.yaml", "vocabulary.yaml"))):
+        return False
+    head = _read("regions.yaml", path)
+    return isinstance(head, dict) and "provinces" in head and "format" not in head
 
 
 def ministry_uscc(key: str) -> str:
@@ -56,9 +67,9 @@ def _substitute(value):
     return json.loads(text)
 
 
-def demo_regions(only: list[str] | None = None) -> list[dict]:
+def demo_regions(only: list[str] | None = None, source: Path = DEMO_DIR) -> list[dict]:
     """The demo regions (regions.yaml), or only those with the given codes (a federation node's own)."""
-    regions = _read("regions.yaml")["regions"]
+    regions = _read("regions.yaml", source)["regions"]
     if not only:
         return regions
     unknown = sorted(set(only) - {r["code"] for r in regions})
@@ -67,9 +78,10 @@ def demo_regions(only: list[str] | None = None) -> list[dict]:
     return [r for r in regions if r["code"] in only]
 
 
-def build_documents(regions: list[str] | None = None) -> list[Document]:
-    regions_cfg, vocab, items_cfg = _read("regions.yaml"), _substitute(_read("vocabulary.yaml")), _substitute(_read("items.yaml"))
-    regions_cfg["regions"] = demo_regions(regions)
+def build_documents(regions: list[str] | None = None, source: Path = DEMO_DIR) -> list[Document]:
+    regions_cfg = _read("regions.yaml", source)
+    vocab, items_cfg = _substitute(_read("vocabulary.yaml", source)), _substitute(_read("items.yaml", source))
+    regions_cfg["regions"] = demo_regions(regions, source)
     selected = {r["code"] for r in regions_cfg["regions"]}
     docs = [Document("demo:vocabulary", {"format": "tongban.catalog/v1", "licence_types": vocab["licence_types"],
                                          "materials": vocab["materials"]})]
@@ -96,7 +108,7 @@ def build_documents(regions: list[str] | None = None) -> list[Document]:
         ]
         docs.append(Document(f"demo:{region['slug']}", {"format": "tongban.catalog/v1", "regions": [*chain, own],
                                                          "departments": departments, "items": items}))
-    bundle_docs, problems = load_documents(DEMO_DIR / "bundles")
+    bundle_docs, problems = load_documents(Path(source) / "bundles")
     assert not problems, problems
     if regions:  # a bundle is published only in the loaded regions
         for doc in bundle_docs:

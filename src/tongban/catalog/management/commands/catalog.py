@@ -38,8 +38,19 @@ class Command(TongbanCommand):
             self.stderr.write(p.line())
         raise SystemExit(1)
 
+    def _load(self, path: str):
+        """The documents at `path`; a directory in the demo's generator format (data/demo) is expanded
+        as `tongban demo load` expands it, so what is checked is what would be imported."""
+        from tongban.core.demo import build_documents, is_demo_source
+
+        if is_demo_source(path):
+            self.stderr.write(f"{path}: 演示数据生成格式，按 demo load 的方式展开后检查 / demo generator format, "
+                              "expanded as `tongban demo load` does")
+            return build_documents(source=path), []
+        return load_documents(path)
+
     def _validate(self, opts):
-        docs, problems = load_documents(opts["path"])
+        docs, problems = self._load(opts["path"])
         problems += check_documents(docs, use_database=not opts["offline"])
         if not problems and not opts["offline"]:
             problems += selectors.published_version_conflicts(docs)  # what import would refuse
@@ -48,7 +59,7 @@ class Command(TongbanCommand):
         self.stdout.write(f"ok: {len(docs)} 个文件有效 / file(s) valid")
 
     def _import(self, opts):
-        docs, problems = load_documents(opts["path"])
+        docs, problems = self._load(opts["path"])
         if problems:
             self._fail(problems)
         try:
