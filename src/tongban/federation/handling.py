@@ -17,7 +17,8 @@ What the officers do reaches the accepting node through the case services' hook 
 
 Incoming `case.correction` (materials supplied: attached, the held item resumes), `case.delivery`
 (recorded), `case.delivered` (the local case closes as delivered by the accepting node) and
-`case.withdrawn` (the local case is withdrawn) have handlers here.
+`case.withdrawn` (the local case is withdrawn) have handlers here; the two-way types (`case.withdrawn`,
+`supervision.notice`) are registered for the handling side (inbox.side_of).
 
 Every step is a `CaseHop` (which node holds the case from then on) and a `federation.hop` audit entry
 under the collab id. Handlers run outside any transaction and may run twice: the hand-over is unique
@@ -44,7 +45,7 @@ from tongban.core.transactions import service
 
 from . import conf
 from .envelope import MessageType, iso, parse_iso
-from .inbox import handler
+from .inbox import HANDLING, handler
 from .models import AgreedItem, CaseHop, FederatedCase, InboxMessage, Peer
 from .outbox import enqueue
 
@@ -444,10 +445,9 @@ def _apply_withdrawal(*, message_pk: int) -> None:
     _hop(fc, CaseHop.Kind.WITHDRAWN, "", message_id=message.message_id, detail={"reason": reason})
 
 
-@handler(MessageType.WITHDRAWN)
+@handler(MessageType.WITHDRAWN, side=HANDLING)
 def on_withdrawn(message: InboxMessage) -> None:
-    if _federated(message) is None:
-        raise HandoverRefused("no case of this collab id was handed over by the sender")
+    """The accepting node's withdrawal (the other direction: cases.services.remote.on_remote_withdrawn)."""
     _apply_withdrawal(message_pk=message.pk)
 
 
@@ -478,11 +478,9 @@ def _apply_supervision(*, message_pk: int) -> None:
          detail={"subject": payload["subject"], "respond_by": respond_by.isoformat()})
 
 
-@handler(MessageType.SUPERVISION)
+@handler(MessageType.SUPERVISION, side=HANDLING)
 def on_supervision(message: InboxMessage) -> None:
-    if _federated(message) is None:  # not a case handled here (the other direction): recorded only
-        log.info("supervision notice for a case not handled here", extra={"collab_id": message.collab_id})
-        return
+    """督办 from the accepting node (the other direction: cases.services.remote.on_remote_supervision)."""
     _apply_supervision(message_pk=message.pk)
 
 

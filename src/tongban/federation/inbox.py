@@ -144,16 +144,60 @@ def receive_batch(messages: list) -> dict:
 
 Handler = Callable[[InboxMessage], None]
 HANDLERS: dict[str, Handler] = {}
+# Types that travel in both directions of a case (`case.withdrawn`, `supervision.notice`): one handler
+# per side, chosen by which side of the collab id this node is (side_of).
+ACCEPTING, HANDLING = "accepting", "handling"
+SIDED: dict[str, dict[str, Handler]] = {}
 
 
-def handler(type_: str):
-    """Register the function that acts on a message type (called outside any transaction; idempotent)."""
+class NoCaseHere(Exception):
+    """A two-way message for a collab id this node neither accepted nor handles (the message fails,
+    visible in status; `retry --inbox` re-applies it)."""
+
+
+def handler(type_: str, *, side: str | None = None):
+    """Register the function that acts on a message type (called outside any transaction; idempotent).
+    A type that goes both ways registers one function per side (`side=ACCEPTING` / `HANDLING`). A
+    second, different function for the same type and side is a programming error, not an override."""
 
     def decorate(fn: Handler) -> Handler:
-        HANDLERS[type_] = fn
+        table = HANDLERS if side is None else SIDED.setdefault(type_, {})
+        key = type_ if side is None else side
+        known = table.get(key)
+        if known is not None and (known.__module__, known.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise RuntimeError(f"a handler for {type_} ({side or 'any side'}) is already registered: {known.__qualname__}")
+        if (side is None and type_ in SIDED) or (side is not None and type_ in HANDLERS):
+            raise RuntimeError(f"{type_} is registered both per side and for any side")
+        table[key] = fn
         return fn
 
     return decorate
+
+
+def side_of(message: InboxMessage) -> str | None:
+    """Which side of the message's case this node is: ACCEPTING when it minted the collab id (a remote
+    sub-case of it exists here), HANDLING when the sender handed the case over to it (a FederatedCase
+    row), else None."""
+    from django.apps import apps
+
+    from .models import FederatedCase
+
+    if apps.get_model("cases", "SubCase").objects.filter(collab_id=message.collab_id).exclude(remote_node="").exists():
+        return ACCEPTING
+    if FederatedCase.objects.filter(peer_id=message.sender_id, collab_id=message.collab_id).exists():
+        return HANDLING
+    return None
+
+
+def handler_for(message: InboxMessage) -> Handler | None:
+    sided = SIDED.get(message.type)
+    if not sided:
+        return HANDLERS.get(message.type)
+    side = side_of(message)
+    if side is None:
+        raise NoCaseHere(f"{message.type}: no case of collab id {message.collab_id} was accepted here or handed "
+                         f"over here by {message.envelope.get('sender', '')}")
+    return sided.get(side)
 
 
 def apply_ready(sender_id: int, collab_id: str) -> int:
@@ -175,8 +219,8 @@ def apply_ready(sender_id: int, collab_id: str) -> int:
                 sender_id=sender_id, collab_id=collab_id, collab_seq=message.collab_seq - 1,
                 status=InboxMessage.Status.APPLIED).exists():
             return applied  # held until its predecessor arrives (and is applied)
-        fn = HANDLERS.get(message.type)
         try:
+            fn = handler_for(message)
             if fn is not None:
                 fn(message)
         except Exception as exc:  # noqa: BLE001 - recorded on the message, visible in status

@@ -24,7 +24,7 @@ from tongban.core.errors import Conflict, InvalidInput, NotFound, Problem
 from tongban.core.transactions import service
 from tongban.federation import conf as fed_conf
 from tongban.federation.envelope import MessageType, iso, parse_iso
-from tongban.federation.inbox import handler
+from tongban.federation.inbox import ACCEPTING, handler
 
 from ..models import Action, Case, CaseMaterial, RemoteLicence, SubCase
 from ._common import lock_case, tell, trail
@@ -308,6 +308,59 @@ def _apply_decision(*, message) -> None:
         tell(case, "remote_denied", f"“{sub.item_version.name}”办理地不予许可：{p.get('reason') or '未说明理由'}")
         _cancel_dependants(case, sub, on, None)
     after_change(lock_case(case), on, None)
+
+
+@handler(MessageType.WITHDRAWN, side=ACCEPTING)
+def on_remote_withdrawn(message) -> None:
+    """The handling node withdrew the case (the applicant withdrew there): the remote item stops here too
+    (the other direction: tongban.federation.handling.on_withdrawn)."""
+    _apply_remote_withdrawal(message=message)
+
+
+@service
+def _apply_remote_withdrawal(*, message) -> None:
+    from .handling import _cancel_dependants, _finish, after_change
+
+    sub = _lock_remote(message)
+    if _seen(message):
+        return
+    case, reason = sub.case, message.payload.get("reason", "") or "申请人在办理地撤回申请"
+    status_from, on = sub.status, timezone.localdate()
+    if sub.is_open:  # a decision already made stands (as in withdraw_case)
+        _finish(sub, SubCase.Status.WITHDRAWN, on, reason)
+        sub.revision += 1
+        sub.save()
+    _record(sub, message, "remote_withdrawn", status_from, reason)
+    trail("remote_withdrawn", case, subcase=sub, actor=None, reason=reason[:1000],
+          before={"status": status_from}, after={"status": sub.status, "withdrawn_at": message.payload["withdrawn_at"],
+                                                 "by_node": message.envelope["sender"], "collab_id": sub.collab_id})
+    if status_from != sub.status:
+        tell(case, "remote_withdrawn", f"“{sub.item_version.name}”已在办理地撤回：{reason}")
+        _cancel_dependants(case, sub, on, None)
+        after_change(lock_case(case), on, None)
+
+
+@handler(MessageType.SUPERVISION, side=ACCEPTING)
+def on_remote_supervision(message) -> None:
+    """督办 from the handling node about a case accepted here (e.g. a correction awaited at this window,
+    a result not yet delivered); the other direction: tongban.federation.handling.on_supervision."""
+    _apply_remote_supervision(message=message)
+
+
+@service
+def _apply_remote_supervision(*, message) -> None:
+    """A remote item has no department here, so the notice is recorded on the case (an action and a
+    `case.remote_supervised` trail entry that the region's supervisors and the window see), not as a
+    department's SupervisionNotice."""
+    sub = _lock_remote(message)
+    if _seen(message):
+        return
+    p = message.payload
+    text = f"【{message.envelope['sender']}督办】{p['subject']}：{p['text']}"[:2000]
+    _record(sub, message, "remote_supervised", sub.status, text)
+    trail("remote_supervised", sub.case, subcase=sub, actor=None, reason=text[:1000],
+          after={"subject": p["subject"], "due_on": p.get("due_on"), "by_node": message.envelope["sender"],
+                 "collab_id": sub.collab_id})
 
 
 # --- back to the handling node: correction, delivery ---------------------------------------------------
