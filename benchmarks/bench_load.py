@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -41,12 +40,11 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from benchmarks.servers import BIN, ROOT, Server, database_url
+
 SLUGS = ["changsha", "zhuzhou", "xiangtan", "xianning", "qingpu", "wujiang", "jiashan"]
 REGIONS = {"changsha": "430100", "zhuzhou": "430200", "xiangtan": "430300", "xianning": "421200",
            "qingpu": "310118", "wujiang": "320509", "jiashan": "330421"}
@@ -54,36 +52,7 @@ ITEM = "002030001000"  # 老年人优待证办理 (civil affairs), by basic code
 PASSWORD = "tongban-demo"
 
 
-# --- the throw-away database ------------------------------------------------------------------------------
-
-def _database_url(name: str) -> tuple[str, callable]:
-    """A new database named `name` beside DATABASE_URL's, and a function that drops it."""
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith("postgres"):
-        import psycopg
-
-        server = base.rsplit("/", 1)[0]
-        admin = f"{server}/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-        def drop():
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        return f"{server}/{name}", drop
-    path = ROOT / "var" / f"{name}.sqlite3"
-    path.parent.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-    def drop_file():
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-    return f"sqlite:///{path}", drop_file
-
+# --- the throw-away database and the server: benchmarks/servers.py ---------------------------------------
 
 def _env(url: str) -> dict:
     env = dict(os.environ, DATABASE_URL=url, TONGBAN_DEMO_SKIP_OTP="1", PYTHONUNBUFFERED="1")
@@ -97,48 +66,6 @@ def _tongban(env: dict, *args: str, check: bool = True) -> subprocess.CompletedP
 
 
 # --- processes ------------------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """gunicorn with `workers` processes on a loopback port."""
-
-    def __init__(self, env: dict, workers: int):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        # The server's logs go to a file: a pipe nobody reads would fill up and stall the workers.
-        self.log = open(ROOT / "var" / f"bench_load_gunicorn_{self.port}.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "tongban.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-             "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning"],
-            env=dict(env, LOG_LEVEL="WARNING"), cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("gunicorn did not start")
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
-        return [int(p) for p in out.split()]
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
-
 
 class Runner:
     """The background runner (`tongban background`: leased tasks and the periodic jobs), as `make run` starts it."""
@@ -449,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(sys.argv[2:] if argv is None and sys.argv[0].endswith("__main__.py") else argv)
 
-    url, drop = _database_url(f"tongban_load_{os.getpid()}")
+    url, drop = database_url(f"tongban_load_{os.getpid()}")
     env = _env(url)
     results: list[RunResult] = []
     try:
