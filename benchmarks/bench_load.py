@@ -54,6 +54,9 @@ PASSWORD = "tongban-demo"
 
 # --- the throw-away database and the server: benchmarks/servers.py ---------------------------------------
 
+_database_url = database_url  # the name bench_writes imports
+
+
 def _env(url: str) -> dict:
     env = dict(os.environ, DATABASE_URL=url, TONGBAN_DEMO_SKIP_OTP="1", PYTHONUNBUFFERED="1")
     env.pop("TONGBAN_PROFILE", None)
