@@ -19,6 +19,7 @@ RESTAURANT = ["open-restaurant", "--region", "430100", "--answers", '{"area_sqm"
     ([*RESTAURANT, "--decide", '{"typo-key": {"类型": "股份有限公司"}}'], "unknown item key(s) typo-key"),
     (["open-restaurant", "--region", "999999"], "region 999999 does not exist"),
     (["nosuch", "--region", "430100"], "bundle nosuch does not exist"),
+    (["--item", "000117001000", "--region", "999999"], "region 999999 does not exist"),
     ([*RESTAURANT, "--accept-on", "2026-02-30"], "not a valid date"),
 ])
 def test_a_mistake_is_named_and_nothing_is_created(args, message):

@@ -25,19 +25,9 @@ def peer(node, db):
 @pytest.fixture(scope="session")
 def federation(tmp_path_factory):
     """Three real nodes (fa, fb push; fc pull-only), started once for the multi-process tests."""
-    from .nodes import Nodes, make_federation
+    from .nodes import make_federation
 
-    fed = make_federation(tmp_path_factory.mktemp("federation"))
-    try:
-        fed.setup()
-        for code in fed.codes():
-            fed.start(code, wait=False)
-        for code in fed.codes():
-            fed.wait_ready(code)
-        yield Nodes(fed)
-    finally:
-        fed.down()
-        fed.drop_databases()
+    yield from _running(make_federation(tmp_path_factory.mktemp("federation")))
 
 
 @pytest.fixture(scope="session")
@@ -49,13 +39,21 @@ def demo_nodes(tmp_path_factory):
 
     from tongban.federation.localfed import LocalFederation, NodeSpec
 
-    from .nodes import FAST, Nodes, free_port, postgres_base, test_db_prefix
+    from .nodes import FAST, free_port, postgres_base, test_db_prefix
 
     fed = LocalFederation(
         base_dir=tmp_path_factory.mktemp("crossnode"), database_url=postgres_base(), demo_data=True, periodic=False,
         extra_env=FAST, db_prefix=f"{test_db_prefix()}_{os.getpid()}_x", template_prefix=test_db_prefix(),
         nodes=[NodeSpec("changsha", "长沙市政务服务节点", ["430100"], free_port()),
                NodeSpec("xiangtan", "湘潭市政务服务节点", ["430300"], free_port())])
+    yield from _running(fed)
+
+
+def _running(fed):
+    """Set up and start every node (all started before waiting for any), yield them, and always stop
+    them and drop their databases."""
+    from .nodes import Nodes
+
     try:
         fed.setup()
         for code in fed.codes():

@@ -94,7 +94,8 @@ class Command(TongbanCommand):
     def _check_item_keys(self, o: dict, answers: dict, on: date, named: set[str]) -> None:
         """--deny and --decide name item keys of this plan: an unknown one is refused, naming it, before
         any case is created (a typo would otherwise approve what was meant to be denied)."""
-        if not Region.objects.filter(code=o["region"]).exists():
+        # An --item may be a peer node's (its region is not in this database): start_case judges it.
+        if o["bundle"] and not Region.objects.filter(code=o["region"]).exists():
             raise CommandError(f"--region: 区划 {o['region']} 不存在 / region {o['region']} does not exist")
         if o["bundle"] and not Bundle.objects.filter(code=o["bundle"]).exists():
             raise CommandError(f"一件事 {o['bundle']} 不存在 / bundle {o['bundle']} does not exist")
@@ -115,7 +116,9 @@ class Command(TongbanCommand):
                                f"unknown item key(s) {', '.join(unknown)}; this plan's keys: {', '.join(sorted(keys))}")
 
     def _online_start(self, o: dict, answers: dict):
-        region = Region.objects.get(code=o["region"])
+        region = Region.objects.filter(code=o["region"]).first()
+        if region is None:
+            raise CommandError(f"--region: 区划 {o['region']} 不存在 / region {o['region']} does not exist")
         bundle = Bundle.objects.filter(code=o["bundle"]).first() if o["bundle"] else None
         applicant, enterprise = self._applicant(region, bundle)
         return lambda on: services.start_case(
