@@ -101,6 +101,24 @@ def test_intake_of_a_walk_in_enterprise_with_the_questionnaire(as_user):
     assert (case.channel, case.applicant_code, case.answers.get("area_sqm")) == ("window", enterprise.uscc, 800)
 
 
+def test_a_walk_in_person_is_identified_once(as_user):
+    """The clerk identifies the applicant by ID number and name; the form does not ask again (issue 14,
+    finding 7): the applicant's name and ID number fields start filled, marked as the identity checked."""
+    from tongban.accounts.models import User
+
+    citizen = User.objects.get(username="changsha-citizen")
+    clerk = as_user("changsha-clerk")
+    clerk.post("/console/intake/", {"bundle": "newborn", "region": "430100", "applicant_id_number": citizen.id_number,
+                                    "applicant_name": citizen.real_name})
+    case = Case.objects.get(filed_by__username="changsha-clerk")
+    props = case.plan["form"]["properties"]
+    for standard, value in (("person.name", citizen.real_name), ("person.id_number", citizen.id_number)):
+        fields = [n for n, p in props.items() if p.get("x-standard") == standard]
+        assert fields and all(case.form[n] == value for n in fields), standard
+        assert all(case.form_sources[n] == {"prefill": "identity"} for n in fields)
+    assert "受理时核验的申请人身份" in clerk.get(f"/console/cases/{case.number}/").content.decode()
+
+
 def test_intake_errors_name_the_field_and_rule(as_user):
     clerk = as_user("changsha-clerk")
     response = clerk.post("/console/intake/", {"bundle": "open-restaurant", "region": "430100",

@@ -226,24 +226,34 @@ def _create_draft(*, actor, plan: dict, party: dict, bundle_code: str, item_code
 
 
 ANSWERED = {"prefill": "answers"}
+IDENTIFIED = {"prefill": "identity"}
 
 
 def _fill_from_answers(case: Case) -> None:
-    """What the applicant already answered in the questionnaire is not asked again (issue 14, finding 7):
-    a form field whose standard meaning ends in a question's key (premises.area_sqm ← area_sqm,
-    premises.central_ac ← central_ac) starts with that answer, marked as coming from the answers."""
+    """What the applicant already said is not asked again (issue 14, finding 7): a form field whose
+    standard meaning ends in a question's key (premises.area_sqm ← area_sqm, premises.central_ac ←
+    central_ac) starts with that answer, and a person applicant's name and ID number (person.name,
+    person.id_number) with the identity filed; each marked with where it came from."""
     answers = case.answers or {}
-    if not answers:
-        return
+    # The applicant identified at filing (signed in, or checked by the window clerk) is not typed again.
+    identity = ({"person.name": case.applicant_name, "person.id_number": case.applicant_code}
+                if case.applicant_kind == Case.ApplicantKind.PERSON else {})
     for name, prop in case.plan.get("form", {}).get("properties", {}).items():
-        key = (prop.get("x-standard") or "").rsplit(".", 1)[-1]
-        if not key or key not in answers or case.form.get(name) not in (None, ""):
+        standard = prop.get("x-standard") or ""
+        key = standard.rsplit(".", 1)[-1]
+        if standard in identity and identity[standard]:
+            value, source = identity[standard], IDENTIFIED
+        elif key and key in answers:
+            value, source = answers[key], ANSWERED
+        else:
+            continue
+        if case.form.get(name) not in (None, ""):
             continue
         try:
-            case.form[name] = standard_fields.check_value(name, prop, answers[key])
+            case.form[name] = standard_fields.check_value(name, prop, value)
         except InvalidInput:
-            continue  # an answer the field would refuse is left for the applicant to type
-        case.form_sources[name] = dict(ANSWERED)
+            continue  # a value the field would refuse is left for the applicant to type
+        case.form_sources[name] = dict(source)
     case.save(update_fields=["form", "form_sources", "updated_at"])
 
 
