@@ -394,21 +394,25 @@ def _client(req: Request, deadline: float, queue) -> None:
 
 def python_run(req: Request, seconds: float, processes: int) -> Sample:
     queue = multiprocessing.get_context("fork").Queue()
-    start = time.monotonic()
-    deadline = start + seconds
+    deadline = time.monotonic() + seconds  # every client stops then: the window is `seconds` long
     procs = [multiprocessing.get_context("fork").Process(target=_client, args=(req, deadline, queue))
              for _ in range(processes)]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=seconds + 60) for _ in procs]
-    for p in procs:
-        p.join(timeout=10)
-    elapsed = time.monotonic() - start
+    results = []
+    try:
+        for p in procs:
+            p.start()
+        results = [queue.get(timeout=seconds + 60) for _ in procs]
+    finally:  # on Ctrl-C or a timeout too: no client outlives the run
+        for p in procs:
+            p.join(timeout=10 if len(results) == len(procs) else 0)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
     latencies = sorted(x for lat, _ in results for x in lat)
     if not latencies:
         return Sample(0.0, 0.0, 0.0, 0, sum(e for _, e in results))
     pick = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1e3  # noqa: E731
-    return Sample(len(latencies) / elapsed, pick(0.5), pick(0.99), len(latencies), sum(e for _, e in results))
+    return Sample(len(latencies) / seconds, pick(0.5), pick(0.99), len(latencies), sum(e for _, e in results))
 
 
 # --- the run --------------------------------------------------------------------------------------------
