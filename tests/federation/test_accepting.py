@@ -200,7 +200,8 @@ def test_acknowledgement_notice_correction_decision_and_post_delivery(xiangtan):
 
     from tongban.federation.selectors import status
 
-    assert status()["handed_out"] == {"open": 1, "by_status": {"handed_over": 1}, "ack_overdue": 0, "finished": 0}
+    assert status()["handed_out"] == {"open": 1, "by_status": {"handed_over": 1}, "ack_overdue": 0,
+                                         "ack_overdue_at_peer": 0, "finished": 0}
     # 受理确认 on the handling node
     wire = deliver(xiangtan, sub, "case.acknowledged",
                    {"local_case": "XT-430300-0001", "acknowledged_at": now_iso(), "due_on": "2099-01-05"})

@@ -721,7 +721,8 @@ def board(request):
                                 "region": s["remote_region"], "remote_status": s["remote_status"],
                                 "collab_id": s["collab_id"], "ack_due": s["ack_due"],
                                 "acknowledged_at": s["acknowledged_at"], "decision_due": s["promised_due"],
-                                "remote_case": s["remote_case_number"]} for s in data["cross_node_out"]]}
+                                "remote_case": s["remote_case_number"],
+                                "ack_late_held_by": s["ack_late_held_by"]} for s in data["cross_node_out"]]}
 
 
 @router.post("/supervision-notices", response={201: SupervisionOut, **ERRORS}, auth=WRITE, summary="督办")

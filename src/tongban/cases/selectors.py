@@ -190,6 +190,8 @@ def ledger(subcase: SubCase) -> list[dict]:
 
 
 def board(user, *, on: date | None = None) -> dict:
+    from .services.remote import handover_receipted
+
     """The supervisor's board: open items by department and item with due-soon, overdue and paused
     counts, pending extension requests and open supervision notices, in the supervisor's region."""
     on = on or timezone.localdate()
@@ -213,7 +215,10 @@ def board(user, *, on: date | None = None) -> dict:
         "supervision": list(visible(user, "supervision-notice").filter(acknowledged_at__isnull=True)
                             .select_related("department", "subcase__case")[:100]),
         # 跨域限时反馈: cross-region items not yet acknowledged (受理确认) after their due date.
-        "ack_overdue": list(everything.filter(ack_due__lt=on, acknowledged_at__isnull=True)
+        # A remote item whose hand-over the handling node receipted by ack_due is that node's overdue,
+        # not this one's (it is shown in cross_node_out with the node holding it).
+        "ack_overdue": list(everything.filter(~handover_receipted(by_ack_due=True), ack_due__lt=on,
+                                              acknowledged_at__isnull=True)
                             .select_related("case", "department", "item_version").order_by("ack_due", "id")[:100]),
         # Cases this node handles for a peer node (federation), with the node that holds them now.
         "cross_node": list(visible(user, "case").filter(federated__isnull=False).order_by("-id")
@@ -221,11 +226,23 @@ def board(user, *, on: date | None = None) -> dict:
                                    peer=F("federated__peer__code"), holder=F("federated__holder"),
                                    accepting_region=F("federated__accepting_region"))[:100]),
         # Items this node accepted and handed over to a peer node (异地代收代办), still open.
-        "cross_node_out": list(everything.exclude(remote_node="").order_by("ack_due", "id")
-                               .values("case__number", "key", "remote_node", "remote_region", "remote_status",
-                                       "collab_id", "ack_due", "acknowledged_at", "promised_due",
-                                       "remote_case_number")[:100]),
+        "cross_node_out": [_ack_late(row, on) for row in everything.exclude(remote_node="")
+                           .annotate(receipted_in_time=handover_receipted(by_ack_due=True)).order_by("ack_due", "id")
+                           .values("case__number", "key", "remote_node", "remote_region", "remote_status",
+                                   "collab_id", "ack_due", "acknowledged_at", "promised_due",
+                                   "remote_case_number", "receipted_in_time")[:100]],
     }
+
+
+def _ack_late(row: dict, on: date) -> dict:
+    """`ack_late_held_by`: when the acknowledgement is overdue, the node that held the case when its
+    clock ran out: the handling node once it had receipted the hand-over by ack_due (its overdue,
+    counted there), else this node (it had not handed over in time: in `ack_overdue` here)."""
+    from tongban.federation import conf
+
+    late = row["acknowledged_at"] is None and row["ack_due"] is not None and row["ack_due"] < on
+    row["ack_late_held_by"] = (row["remote_node"] if row["receipted_in_time"] else conf.node_code()) if late else None
+    return row
 
 
 def origin(case: Case) -> dict | None:

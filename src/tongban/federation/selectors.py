@@ -67,12 +67,16 @@ def handed_out_counts() -> dict:
     from django.utils import timezone
 
     from tongban.cases.models import SubCase
+    from tongban.cases.services.remote import handover_receipted
 
     remote = SubCase.objects.exclude(remote_node="")
     open_ = remote.filter(status__in=SubCase.OPEN)
     by_status = {r["remote_status"]: r["n"] for r in open_.order_by().values("remote_status").annotate(n=Count("id"))}
+    late = open_.filter(ack_due__lt=timezone.localdate(), acknowledged_at__isnull=True)
     return {"open": sum(by_status.values()), "by_status": by_status,
-            "ack_overdue": open_.filter(ack_due__lt=timezone.localdate(), acknowledged_at__isnull=True).count(),
+            # this node's own (not handed over by ack_due) / the handling nodes' (they held the case)
+            "ack_overdue": late.filter(~handover_receipted(by_ack_due=True)).count(),
+            "ack_overdue_at_peer": late.filter(handover_receipted(by_ack_due=True)).count(),
             "finished": remote.exclude(status__in=SubCase.OPEN).count()}
 
 

@@ -419,6 +419,26 @@ def send_withdrawal(sub: SubCase, *, reason: str) -> None:
                  case_ref=sub.collab_id, after={"type": message.type, "receiver": sub.remote_node, "seq": message.seq})
 
 
+# --- who holds the acknowledgement clock (docs/federation.md §8, "Clocks") --------------------------------
+
+
+def handover_receipted(*, by_ack_due: bool = False):
+    """An `Exists` over a sub-case's collab id: its `case.handover` carries the handling node's signed
+    transport receipt (`delivered`), optionally no later than the day the acknowledgement was due.
+    From the receipt on, the handling node holds the case and its acknowledgement clock (it raises the
+    one `ack_overdue` of the federation); before it, or when the receipt came after `ack_due`, this
+    node had not handed over in time and the overdue is this node's own."""
+    from django.db.models import Exists, OuterRef
+
+    from tongban.federation.models import OutboxMessage
+
+    rows = OutboxMessage.objects.filter(collab_id=OuterRef("collab_id"), type=MessageType.HANDOVER,
+                                        status=OutboxMessage.Status.DELIVERED)
+    if by_ack_due:
+        rows = rows.filter(delivered_at__date__lte=OuterRef("ack_due"))
+    return Exists(rows)
+
+
 # --- reading --------------------------------------------------------------------------------------------
 
 AWAITING = {

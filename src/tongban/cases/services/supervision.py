@@ -77,7 +77,12 @@ def sweep(*, on: date | None = None) -> dict:
             counts["promised_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.PROMISED_OVERDUE, sub.promised_due)
         if sub.statutory_due < on:
             counts["statutory_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.STATUTORY_OVERDUE, sub.statutory_due)
-    for sub in active.filter(ack_due__lt=on, acknowledged_at__isnull=True):
+    # The acknowledgement of a remote item is this node's overdue only while it has not handed over:
+    # once the handling node receipted the hand-over (by ack_due) that node holds the clock and raises
+    # the federation's one alert (remote.handover_receipted; local items have no collab id: always here).
+    from .remote import handover_receipted
+
+    for sub in active.filter(~handover_receipted(by_ack_due=True), ack_due__lt=on, acknowledged_at__isnull=True):
         counts["ack_overdue"] += _raise_alert(sub, DeadlineAlert.Kind.ACK_OVERDUE, sub.ack_due)
     log.info("case sweep", extra={"on": on.isoformat(), **counts, "failed": len(failed)})
     if failed:
