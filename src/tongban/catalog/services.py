@@ -22,7 +22,8 @@ from .format import Document, check_documents
 from .models import Item, ItemMaterial, ItemVersion, LicenceType, MaterialKind
 
 
-def import_documents(*, documents: list[Document], actor=None, actor_label: str = "") -> dict[str, int]:
+def import_documents(*, documents: list[Document], actor=None, actor_label: str = "",
+                     provision_issuers: bool = True) -> dict[str, int]:
     """Import catalogue documents, all or nothing. An import that changes anything is one trail entry
     (`catalog.imported`: the files with the SHA-256 of their content, and the counts), so an auditor
     can tell which catalogue a case was handled under and who loaded it."""
@@ -51,7 +52,7 @@ def import_documents(*, documents: list[Document], actor=None, actor_label: str 
             counts["bundle_versions"] += import_bundles(doc=doc, conflicts=conflicts)
         for doc in documents:
             counts["issuer_grants"] += _grant_issuers(doc.data.get("licence_types", []), actor=actor,
-                                                      actor_label=actor_label)
+                                                      actor_label=actor_label, provision=provision_issuers)
         if conflicts:
             transaction.set_rollback(True)
         elif any(counts.values()):
@@ -115,10 +116,11 @@ def _import_licence_types(types: list[dict]) -> int:
     return created_count
 
 
-def _grant_issuers(types: list[dict], *, actor, actor_label: str) -> int:
+def _grant_issuers(types: list[dict], *, actor, actor_label: str, provision: bool = True) -> int:
     """The departments each licence type's `issuers` name may issue it (each new grant in the trail),
-    and can: each gets a signing key if it has none and is on its region's trust list, so a case of
-    an item whose result is this licence type can be decided without any step in the admin."""
+    and can (`provision`): each gets a signing key (Ed25519) if it has none and is on its region's trust
+    list, so a case of an item whose result is this licence type can be decided without any step in
+    the admin. The demo loader provisions keys itself (its own algorithm per department)."""
     from tongban.licences import keystore, trust
     from tongban.licences.models import TrustedIssuer
     from tongban.licences.services import authorise_issuer
@@ -142,6 +144,8 @@ def _grant_issuers(types: list[dict], *, actor, actor_label: str) -> int:
             before = licence_type.issuers.filter(department=department, active=True).exists()
             authorise_issuer(licence_type=licence_type, department=department, actor=actor, actor_label=actor_label)
             granted += int(not before)
+            if not provision:
+                continue
             if keystore.active_key(department=department) is None:
                 keystore.create_key(department=department)
             if not TrustedIssuer.objects.filter(trust_list__region=department.region, department=department).exists():

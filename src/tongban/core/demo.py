@@ -143,7 +143,8 @@ def _item(t: dict, region: str, uscc: str, level: str, group: list[str], default
 def load(regions: list[str] | None = None) -> dict:
     """Load everything (idempotent), or only the given demo regions (with their provinces and
     cities; a federation node loads its own). Returns counts for the command's output."""
-    counts = import_documents(documents=build_documents(regions))
+    # Keys come from ensure_demo_keys (SM2 for some departments), not from the import's Ed25519 default.
+    counts = import_documents(documents=build_documents(regions), provision_issuers=False)
     with transaction.atomic():
         counts.update(_load_people(regions))
     counts.update(_load_integrations())
