@@ -157,7 +157,7 @@ def test_acceptance_at_the_window_hands_the_item_over_in_the_same_transaction(xi
     assert {m["sha256"] for m in payload["materials"]} == files and files
     for m in payload["materials"]:
         assert hashlib.sha256(base64.b64decode(m["content"])).hexdigest() == m["sha256"]
-    assert [e.action for e in trail_for_case(sub.collab_id)] == ["federation.enqueued"]
+    assert [e.action for e in trail_for_case(sub.collab_id)] == ["federation.enqueued", "federation.hop"]
     assert "case.subcase_handed_over" in [e.action for e in trail_for_case(case.number)]
     assert not case.materials.filter(status=CaseMaterial.Status.DEFECTIVE).exists()
 

@@ -113,3 +113,84 @@ def test_federation_status_splits_own_and_peer_overdue_acknowledgements(xiangtan
     row = board_row(second)
     assert row["ack_late_held_by"] == "xiangtan"
     assert board_row(first)["ack_late_held_by"] == "changsha"
+
+
+def test_each_hop_records_which_node_holds_the_case_here_too(xiangtan):
+    from tongban.audit.selectors import trail_for_case
+    from tongban.cases import services
+    from tongban.federation.models import CaseHop
+
+    from .test_accepting import deliver, now_iso
+
+    case = accepted_remote_case()
+    sub = remote_sub(case)
+
+    def hops():
+        return list(CaseHop.objects.filter(subcase=sub).order_by("at", "id").values_list("kind", "holder"))
+
+    assert hops() == [("handed_over", "changsha")]  # sent, not yet receipted: still this node's
+    receipt_from(xiangtan, sub)
+    receipt_from(xiangtan, sub)  # the same receipt again (a resend): one hop
+    assert hops()[-1] == ("received", "xiangtan") and CaseHop.objects.filter(subcase=sub, kind="received").count() == 1
+    deliver(xiangtan, sub, "case.acknowledged",
+            {"local_case": "XT-430300-0001", "acknowledged_at": now_iso(), "due_on": "2099-01-05"})
+    deliver(xiangtan, sub, "case.notice", {"kind": "correction", "reasons": ["照片不清晰"], "materials_requested": []})
+    sub.refresh_from_db()
+    services.supply_correction(case=case, actor=_user("changsha-clerk"))
+    deliver(xiangtan, sub, "case.decision", {"outcome": "deny", "reason": "不符合条件", "decided_at": now_iso()})
+    assert hops() == [("handed_over", "changsha"), ("received", "xiangtan"), ("acknowledged", "xiangtan"),
+                      ("notice", "changsha"), ("correction", "xiangtan"), ("decided", "changsha")]
+    entries = [e.after["hop"] for e in trail_for_case(sub.collab_id) if e.action == "federation.hop"]
+    assert entries == [k for k, _ in hops()]
+    # The progress API shows the holder, since when, every hop with how long it was held, and the
+    # hand-back due date (the item's limit from the acknowledgement, in 湘潭's working days).
+    client = Client()
+    client.force_login(_user("xiangtan-citizen"))
+    [row] = client.get(f"/api/v1/cases/{case.number}/progress").json()
+    remote = row["remote"]
+    assert remote["holder"] == "changsha" and remote["held_since"]
+    assert [h["kind"] for h in remote["hops"]] == [k for k, _ in hops()]
+    assert all(h["held_for_s"] >= 0 for h in remote["hops"])
+    assert remote["handback_due"]
+
+
+def test_the_hand_back_due_date_counts_the_items_limit_in_the_handling_regions_working_days(xiangtan):
+    from django.utils import timezone
+
+    from tongban.cases.services.remote import handback_due
+    from tongban.workdays.calendar import add_workdays
+
+    from .test_accepting import deliver, now_iso
+
+    case = accepted_remote_case()
+    sub = remote_sub(case)
+    assert handback_due(sub) is None  # not acknowledged yet
+    deliver(xiangtan, sub, "case.acknowledged", {"local_case": "XT-1", "acknowledged_at": now_iso(), "due_on": None})
+    sub.refresh_from_db()
+    expected = add_workdays(timezone.localdate(), sub.item_version.promised_days, "430300").due
+    assert handback_due(sub) == expected
+
+
+def test_the_accepting_board_shows_who_holds_each_handed_out_case_and_since_when(xiangtan):
+    case = accepted_remote_case()
+    sub = remote_sub(case)
+    row = board_row(case)
+    assert row["holder"] == "changsha" and row["held_since"]
+    receipt_from(xiangtan, sub)
+    row = board_row(case)
+    assert row["holder"] == "xiangtan"
+    client = Client()
+    client.force_login(_user("changsha-supervisor"))
+    html = client.get("/console/board/").content.decode()
+    assert sub.collab_id in html and "xiangtan（" in html
+
+
+def test_an_overdue_held_here_is_an_overdue_hop_of_this_node(xiangtan):
+    from tongban.cases import services
+    from tongban.federation.models import CaseHop
+
+    case = accepted_remote_case()
+    sub = remote_sub(case)
+    services.sweep(on=sub.ack_due + timedelta(days=3))
+    hop = CaseHop.objects.filter(subcase=sub, kind="overdue").get()
+    assert hop.holder == "changsha" and hop.detail["clock"] == "ack_overdue"

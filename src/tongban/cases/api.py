@@ -722,7 +722,8 @@ def board(request):
                                 "collab_id": s["collab_id"], "ack_due": s["ack_due"],
                                 "acknowledged_at": s["acknowledged_at"], "decision_due": s["promised_due"],
                                 "remote_case": s["remote_case_number"],
-                                "ack_late_held_by": s["ack_late_held_by"]} for s in data["cross_node_out"]]}
+                                "ack_late_held_by": s["ack_late_held_by"], "holder": s["hop_holder"] or "",
+                                "held_since": s["hop_since"]} for s in data["cross_node_out"]]}
 
 
 @router.post("/supervision-notices", response={201: SupervisionOut, **ERRORS}, auth=WRITE, summary="督办")

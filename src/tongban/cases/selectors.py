@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from tongban.accounts.roles import Role
@@ -190,7 +190,11 @@ def ledger(subcase: SubCase) -> list[dict]:
 
 
 def board(user, *, on: date | None = None) -> dict:
+    from tongban.federation.models import CaseHop
+
     from .services.remote import handover_receipted
+
+    last_hop = CaseHop.objects.filter(subcase=OuterRef("pk")).order_by("-at", "-id")
 
     """The supervisor's board: open items by department and item with due-soon, overdue and paused
     counts, pending extension requests and open supervision notices, in the supervisor's region."""
@@ -227,10 +231,12 @@ def board(user, *, on: date | None = None) -> dict:
                                    accepting_region=F("federated__accepting_region"))[:100]),
         # Items this node accepted and handed over to a peer node (异地代收代办), still open.
         "cross_node_out": [_ack_late(row, on) for row in everything.exclude(remote_node="")
-                           .annotate(receipted_in_time=handover_receipted(by_ack_due=True)).order_by("ack_due", "id")
+                           .annotate(receipted_in_time=handover_receipted(by_ack_due=True),
+                                     hop_holder=Subquery(last_hop.values("holder")[:1]),
+                                     hop_since=Subquery(last_hop.values("at")[:1])).order_by("ack_due", "id")
                            .values("case__number", "key", "remote_node", "remote_region", "remote_status",
                                    "collab_id", "ack_due", "acknowledged_at", "promised_due",
-                                   "remote_case_number", "receipted_in_time")[:100]],
+                                   "remote_case_number", "receipted_in_time", "hop_holder", "hop_since")[:100]],
     }
 
 

@@ -313,6 +313,11 @@ def on_alert(sender, *, alert: DeadlineAlert, subcase: SubCase, **_) -> None:
         return
     fc = FederatedCase.objects.filter(case_id=subcase.case_id).select_related("peer", "case").first()
     if fc is None:
+        if subcase.is_remote and subcase.collab_id:  # accepting side: an overdue this node holds (§8 Clocks)
+            from tongban.cases.services.remote import hop
+
+            hop(subcase, CaseHop.Kind.OVERDUE, conf.node_code(),
+                detail={"clock": alert.kind, "due": alert.due.isoformat(), "node": conf.node_code()})
         return
     _hop(fc, CaseHop.Kind.OVERDUE, conf.node_code(),
          detail={"clock": alert.kind, "due": alert.due.isoformat(), "node": conf.node_code()})

@@ -265,6 +265,7 @@ class CaseHop(models.Model):
     ran out while `holder` held the case."""
 
     class Kind(models.TextChoices):
+        HANDED_OVER = "handed_over", _("移交待接收")
         RECEIVED = "received", _("收到移交")
         ACKNOWLEDGED = "acknowledged", _("受理确认")
         NOTICE = "notice", _("要求补正")
@@ -276,7 +277,9 @@ class CaseHop(models.Model):
         SUPERVISION = "supervision", _("收到督办")
         OVERDUE = "overdue", _("超时")
 
-    federated = models.ForeignKey(FederatedCase, on_delete=models.CASCADE, related_name="hops")
+    # The handling side's hops hang on its FederatedCase; the accepting side's on the remote sub-case.
+    federated = models.ForeignKey(FederatedCase, on_delete=models.CASCADE, related_name="hops", null=True, blank=True)
+    subcase = models.ForeignKey("cases.SubCase", on_delete=models.CASCADE, related_name="hops", null=True, blank=True)
     kind = models.CharField(_("环节"), max_length=16, choices=Kind.choices)
     holder = models.CharField(_("此后持有节点"), max_length=32, blank=True)
     at = models.DateTimeField(_("时间"), default=timezone.now)

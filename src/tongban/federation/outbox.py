@@ -22,7 +22,7 @@ from django.utils import timezone
 from tongban.core.errors import InvalidInput, Problem
 
 from . import conf, keys
-from .envelope import ENVELOPE_V, MessageType, digest, iso, new_message_id
+from .envelope import ENVELOPE_V, MessageType, digest, iso, new_message_id, parse_iso
 from .models import OutboxMessage, Peer
 from .receipts import check_receipt
 from .schemas import payload_problems
@@ -229,6 +229,10 @@ def record_receipts(peer: Peer, delivered: list[tuple[OutboxMessage, dict]]) -> 
             if changed:
                 done += 1
                 row.receipt = receipt
+                if row.type == MessageType.HANDOVER:  # the accepting side's `received` hop (who holds the case)
+                    from tongban.cases.services.remote import on_handover_receipted
+
+                    on_handover_receipted(row.collab_id, parse_iso(receipt["receipt"]["received_at"]))
         acked = max(r["receipt"]["contiguous_seq"] for _, r in delivered)
         Peer.objects.filter(pk=peer.pk, out_acked_seq__lt=acked).update(out_acked_seq=acked)
         for row, receipt in delivered:

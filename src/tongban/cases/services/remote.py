@@ -114,6 +114,7 @@ def start_remote(case: Case, sub: SubCase, *, on: date, actor) -> None:
           after={"collab_id": sub.collab_id, "node": sub.remote_node, "region": sub.remote_region,
                  "item_code": sub.remote_item_code, "version": sub.remote_item_version,
                  "ack_due": sub.ack_due.isoformat(), "message_id": str(message.message_id)})
+    hop(sub, "handed_over", fed_conf.node_code(), message_id=message.message_id, detail={"ack_due": sub.ack_due.isoformat()})
     tell(case, "handed_over", f"“{sub.item_version.name}”已移交办理地（{sub.remote_region}）办理，"
                               f"业务协同编号 {sub.collab_id}，办理地应于 {sub.ack_due} 前确认受理。")
 
@@ -177,6 +178,30 @@ def _record(sub: SubCase, message, action: str, status_from: str, reason: str = 
                           role="system", status_from=status_from, status_to=sub.status, reason=reason[:2000])
 
 
+def hop(sub: SubCase, kind: str, holder: str, *, message_id=None, detail: dict | None = None, at=None):
+    """One hop of the remote item on this (accepting) node, in the handling side's shape (`CaseHop`:
+    which node holds the case from then on, and when), mirrored as a `federation.hop` audit entry
+    under the collab id. Inside the caller's transaction."""
+    from tongban.audit.services import append_entry
+    from tongban.federation.models import CaseHop
+
+    row = CaseHop.objects.create(subcase=sub, kind=kind, holder=holder, message_id=message_id, detail=detail or {},
+                                 **({"at": at} if at else {}))
+    append_entry(action="federation.hop", object_type="case", object_id=sub.case.number, case_ref=sub.collab_id,
+                 region_code=sub.case.region_id,
+                 after={"hop": kind, "holder": holder, "peer": sub.remote_node, "case": sub.case.number,
+                        **({"message_id": str(message_id)} if message_id else {}), **(detail or {})})
+    return row
+
+
+def on_handover_receipted(collab_id: str, received_at) -> None:
+    """Called by the outbox inside the transaction that records the hand-over's signed receipt: from
+    then on the handling node holds the case."""
+    sub = SubCase.objects.select_related("case").filter(collab_id=collab_id).exclude(remote_node="").first()
+    if sub is not None and not sub.hops.filter(kind="received").exists():
+        hop(sub, "received", sub.remote_node, at=received_at, detail={"receipt": True})
+
+
 @handler(MessageType.ACKNOWLEDGED)
 def on_acknowledged(message) -> None:
     _apply_acknowledged(message=message)
@@ -197,6 +222,10 @@ def _apply_acknowledged(*, message) -> None:
     sub.revision += 1
     sub.save()
     _record(sub, message, "remote_acknowledged", sub.status)
+    hop(sub, "acknowledged", sub.remote_node, message_id=message.message_id,
+        detail={"ack_due": sub.ack_due.isoformat() if sub.ack_due else None, "due_on": p.get("due_on"),
+                "late": bool(sub.ack_due and sub.acknowledged_at.astimezone(timezone.get_current_timezone()).date()
+                             > sub.ack_due)})
     trail("remote_acknowledged", sub.case, subcase=sub, actor=None,
           before={"remote_status": before},
           after={"remote_status": sub.remote_status, "remote_case": sub.remote_case_number,
@@ -231,6 +260,7 @@ def _apply_notice(*, message) -> None:
     sub.revision += 1
     sub.save()
     _record(sub, message, "remote_notice", sub.status, "；".join(p["reasons"]))
+    hop(sub, "notice", fed_conf.node_code(), message_id=message.message_id, detail={"materials": marked})
     trail("remote_notice", case, subcase=sub, actor=None, reason="；".join(p["reasons"])[:1000],
           before={"remote_status": before}, after={"remote_status": sub.remote_status, "materials": marked,
                                                    "kind": p.get("kind"), "collab_id": sub.collab_id})
@@ -297,6 +327,7 @@ def _apply_decision(*, message) -> None:
     sub.revision += 1
     sub.save()
     _record(sub, message, f"remote_{p['outcome']}", SubCase.Status.ACTIVE, p.get("reason", ""))
+    hop(sub, "decided", fed_conf.node_code(), message_id=message.message_id, detail={"outcome": p["outcome"]})
     trail(f"remote_{p['outcome']}", case, subcase=sub, actor=None, reason=p.get("reason", "")[:1000],
           before={"remote_status": before},
           after={"remote_status": sub.remote_status, "decided_at": p["decided_at"], "collab_id": sub.collab_id,
@@ -331,6 +362,7 @@ def _apply_remote_withdrawal(*, message) -> None:
         sub.revision += 1
         sub.save()
     _record(sub, message, "remote_withdrawn", status_from, reason)
+    hop(sub, "withdrawn", "", message_id=message.message_id, detail={"by_node": message.envelope["sender"]})
     trail("remote_withdrawn", case, subcase=sub, actor=None, reason=reason[:1000],
           before={"status": status_from}, after={"status": sub.status, "withdrawn_at": message.payload["withdrawn_at"],
                                                  "by_node": message.envelope["sender"], "collab_id": sub.collab_id})
@@ -358,6 +390,9 @@ def _apply_remote_supervision(*, message) -> None:
     p = message.payload
     text = f"【{message.envelope['sender']}督办】{p['subject']}：{p['text']}"[:2000]
     _record(sub, message, "remote_supervised", sub.status, text)
+    last = sub.hops.order_by("-at", "-id").first()
+    hop(sub, "supervision", last.holder if last else sub.remote_node, message_id=message.message_id,
+        detail={"subject": p["subject"], "due_on": p.get("due_on")})
     trail("remote_supervised", sub.case, subcase=sub, actor=None, reason=text[:1000],
           after={"subject": p["subject"], "due_on": p.get("due_on"), "by_node": message.envelope["sender"],
                  "collab_id": sub.collab_id})
@@ -384,6 +419,7 @@ def send_correction(case: Case, sub: SubCase, *, actor, note: str = "") -> None:
                  case_ref=sub.collab_id, after={"type": message.type, "receiver": sub.remote_node, "seq": message.seq})
     trail("remote_correction_sent", case, subcase=sub, actor=actor, before={"remote_status": before},
           after={"remote_status": sub.remote_status, "materials": sorted(codes), "collab_id": sub.collab_id})
+    hop(sub, "correction", sub.remote_node, message_id=message.message_id, detail={"materials": sorted(codes)})
 
 
 def send_delivery(case: Case, *, actor) -> None:
@@ -406,6 +442,7 @@ def send_delivery(case: Case, *, actor) -> None:
             append_entry(action="federation.enqueued", object_type="federation.message",
                          object_id=str(message.message_id), case_ref=sub.collab_id,
                          after={"type": message.type, "receiver": sub.remote_node, "seq": message.seq})
+        hop(sub, "delivered", "", message_id=messages[-1].message_id, detail={"method": method})
 
 
 def send_withdrawal(sub: SubCase, *, reason: str) -> None:
@@ -415,6 +452,7 @@ def send_withdrawal(sub: SubCase, *, reason: str) -> None:
 
     message = enqueue(receiver=sub.remote_node, type=MessageType.WITHDRAWN, collab_id=sub.collab_id,
                       payload={"withdrawn_at": iso(timezone.now()), "reason": reason[:2000]})
+    hop(sub, "withdrawn", "", message_id=message.message_id, detail={"by_node": fed_conf.node_code()})
     append_entry(action="federation.enqueued", object_type="federation.message", object_id=str(message.message_id),
                  case_ref=sub.collab_id, after={"type": message.type, "receiver": sub.remote_node, "seq": message.seq})
 
@@ -468,7 +506,31 @@ def remote_progress(sub: SubCase) -> dict:
         if sub.remote_status == RS.CORRECTION else None,
         "licence": {"identifier": licence.identifier, "issuer": licence.issuer_name or licence.issuer_uscc,
                     "valid": licence.valid, "verification": licence.verification.get("reason")} if licence else None,
+        "handback_due": handback_due(sub), **held(sub),
     }
+
+
+def handback_due(sub: SubCase) -> date | None:
+    """When the result should come back: the item's decision limit (its promised working days) counted
+    from the acknowledgement, in the handling region's working days. Correction pauses are not added."""
+    from tongban.workdays.calendar import add_workdays
+
+    if sub.acknowledged_at is None:
+        return None
+    start = sub.acknowledged_at.astimezone(timezone.get_current_timezone()).date()
+    return add_workdays(start, sub.item_version.promised_days, calendar_region(sub.remote_region)).due
+
+
+def held(sub: SubCase) -> dict:
+    """Who holds the remote item now and since when, and per hop who held it for how long (seconds up to
+    the next hop, or to now for the last one while open)."""
+    rows = list(sub.hops.order_by("at", "id").values("kind", "holder", "at", "message_id"))
+    now = timezone.now()
+    for row, following in zip(rows, [*rows[1:], None], strict=True):
+        end = following["at"] if following else (now if row["holder"] else row["at"])
+        row["held_for_s"] = int((end - row["at"]).total_seconds())
+    last = rows[-1] if rows else None
+    return {"holder": last["holder"] if last else "", "held_since": last["at"] if last else None, "hops": rows}
 
 
 def remote_awaiting(sub: SubCase, pending_names: list[str]) -> dict | None:
