@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 from datetime import date
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
@@ -24,6 +26,15 @@ NOT_MIGRATED = ("数据库结构不是当前版本（尚未建表，或有未执
 
 class TongbanCommand(BaseCommand):
     requires_system_checks: list[str] = []
+
+    def write_json(self, data: dict, out: str | None) -> None:
+        """A signed document or bundle as indented JSON: to the file `out`, or to standard output."""
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        if out:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+            self.stderr.write(f"已写入 / written: {out}")
+        else:
+            self.stdout.write(text)
 
     def execute(self, *args, **options):
         try:
@@ -48,6 +59,17 @@ def _database_not_migrated() -> bool:
         return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     except DatabaseError:
         return False
+
+
+def read_json_file(path: str) -> dict:
+    """A JSON object from a file the user named; anything else is a usage error naming the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"无法读取 JSON 文件 {path} / cannot read JSON file {path}: {exc}", returncode=2) from exc
+    if not isinstance(data, dict):
+        raise CommandError(f"{path} 不是 JSON 对象 / {path} is not a JSON object", returncode=2)
+    return data
 
 
 def operator_label() -> str:

@@ -10,24 +10,13 @@ trust.json`), then `tongban notice verify notice.json --trust trust.json` needs 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django.core.management.base import CommandError
 
 from tongban.cases import notices
 from tongban.cases.models import Notice
-from tongban.core.commands import TongbanCommand
+from tongban.core.commands import TongbanCommand, read_json_file
 from tongban.licences.verification import trust_from_file
-
-
-def _read_json(path: str) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"无法读取 JSON 文件 {path} / cannot read JSON file {path}: {exc}", returncode=2) from exc
-    if not isinstance(data, dict):
-        raise CommandError(f"{path} 不是 JSON 对象 / {path} is not a JSON object", returncode=2)
-    return data
 
 
 class Command(TongbanCommand):
@@ -56,16 +45,11 @@ class Command(TongbanCommand):
         if document is None:
             raise CommandError(f"文书 {number} 签发于电子签名启用之前，未加签名 / notice {number} predates signing "
                                "and is unsigned", returncode=2)
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-        if out:
-            Path(out).write_text(text + "\n", encoding="utf-8")
-            self.stderr.write(f"已写入 / written: {out}")
-        else:
-            self.stdout.write(text)
+        self.write_json(document, out)
 
     def _verify(self, *, file: str, trust: str | None, region: str | None, **_):
-        document = _read_json(file)
-        context = trust_from_file(_read_json(trust)) if trust else region
+        document = read_json_file(file)
+        context = trust_from_file(read_json_file(trust)) if trust else region
         result = notices.verify_document(document, trust=context)
         self.stdout.write(json.dumps(result, ensure_ascii=False))
         if not result["valid"]:

@@ -11,25 +11,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from tongban.core.commands import TongbanCommand, operator_label
+from tongban.core.commands import TongbanCommand, operator_label, read_json_file
 from tongban.core.errors import Conflict, InvalidInput, NotFound
 from tongban.licences import crypto, selectors, services, trust
 from tongban.licences.verification import trust_from_file, verify_licence_document
 from tongban.regions.models import Department
-
-
-def _read_json(path: str) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"无法读取 JSON 文件 {path} / cannot read JSON file {path}: {exc}", returncode=2) from exc
-    if not isinstance(data, dict):
-        raise CommandError(f"{path} 不是 JSON 对象 / {path} is not a JSON object", returncode=2)
-    return data
 
 
 class Command(TongbanCommand):
@@ -73,14 +62,6 @@ class Command(TongbanCommand):
         except NotFound as exc:
             raise CommandError(f"不存在 / not found: {exc}", returncode=2) from exc
 
-    def _write(self, data: dict, out: str | None) -> None:
-        text = json.dumps(data, ensure_ascii=False, indent=2)
-        if out:
-            Path(out).write_text(text + "\n", encoding="utf-8")
-            self.stderr.write(f"已写入 / written: {out}")
-        else:
-            self.stdout.write(text)
-
     def _list(self, *, holder: str | None, as_json: bool, **_):
         rows = [{"id": lic.pk, "identifier": lic.identifier, "type": lic.licence_type.code,
                  "holder": lic.holder_code, "status": selectors.display_status(lic)}
@@ -92,18 +73,18 @@ class Command(TongbanCommand):
             self.stdout.write(f"{row['id']:>6} {row['identifier']} {row['status']}")
 
     def _export(self, *, licence_id: int, out: str | None, **_):
-        self._write(selectors.export_bundle(selectors.get_licence(licence_id)), out)
+        self.write_json(selectors.export_bundle(selectors.get_licence(licence_id)), out)
 
     def _verify(self, *, file: str, trust: str | None, region: str | None, **_):
-        document = _read_json(file)
-        context = trust_from_file(_read_json(trust)) if trust else region
+        document = read_json_file(file)
+        context = trust_from_file(read_json_file(trust)) if trust else region
         result = verify_licence_document(document, trust=context)
         self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         if not result.valid:
             raise CommandError(f"{result.reason_zh} / {result.reason_en}", returncode=1)
 
     def _trust_export(self, *, region: str, out: str | None, **_):
-        self._write(trust.export_trust_bundle(region), out)
+        self.write_json(trust.export_trust_bundle(region), out)
 
     def _refresh(self, **_):
         lists = services.refresh_status_lists()
