@@ -7,7 +7,6 @@ from datetime import date
 from django.utils import timezone
 
 from tongban.catalog.format import Document
-from tongban.core.errors import Problem
 from tongban.regions.models import Region
 
 from .models import Bundle, BundleVersion
@@ -26,25 +25,20 @@ def normalize_definition(v: dict) -> dict:
     }
 
 
-def import_bundles(*, doc: Document, conflicts: list[Problem]) -> int:
+def import_bundles(*, doc: Document) -> int:
+    """Write the document's bundle versions (inside catalog.services.import_documents, which has
+    already refused any change to a published version)."""
     written = 0
-    for i, raw in enumerate(doc.data.get("bundles", [])):
+    for raw in doc.data.get("bundles", []):
         bundle, _ = Bundle.objects.update_or_create(
             code=raw["code"], defaults={"name": raw["name"], "theme": raw["theme"], "description": raw.get("description", ""),
                                         "keywords": list(raw.get("keywords", []))})
-        for j, rv in enumerate(raw["versions"]):
+        for rv in raw["versions"]:
             definition = normalize_definition(rv)
             existing = bundle.versions.filter(version=rv["version"]).first()
             regions = list(Region.objects.filter(code__in=[str(r) for r in rv["regions"]]))
             if existing is not None and existing.status == BundleVersion.Status.PUBLISHED:
-                if existing.definition != definition:
-                    conflicts.append(Problem(
-                        f"bundles[{i}].versions[{j}]", "version.immutable",
-                        f"一件事 {raw['code']} 的第 {rv['version']} 版已发布，不可修改；请发布新版本",
-                        f"version {rv['version']} of bundle {raw['code']} is published and immutable; publish a new version",
-                        file=doc.name))
-                else:
-                    existing.regions.add(*regions)  # another region's file adds its availability
+                existing.regions.add(*regions)  # unchanged; another region's file adds its availability
                 continue
             version = existing or BundleVersion(bundle=bundle, version=rv["version"])
             version.status = rv["status"]

@@ -29,13 +29,17 @@ def import_documents(*, documents: list[Document], actor=None, actor_label: str 
     can tell which catalogue a case was handled under and who loaded it."""
     from .selectors import published_version_conflicts
 
-    problems = check_documents(documents) or published_version_conflicts(documents)
+    problems = check_documents(documents)
     if problems:
         raise InvalidInput(problems)
     counts = {"regions": 0, "departments": 0, "licence_types": 0, "materials": 0, "item_versions": 0, "bundle_versions": 0,
               "issuer_grants": 0}
     with transaction.atomic():
-        conflicts: list[Problem] = []
+        # The same reader `catalog validate` asks, inside the transaction that writes: a published
+        # version is never changed, so validate says what import will say.
+        conflicts = published_version_conflicts(documents)
+        if conflicts:
+            raise InvalidInput(conflicts)
         for doc in documents:
             counts["regions"] += _import_regions(doc.data.get("regions", []))
         for doc in documents:
@@ -44,21 +48,17 @@ def import_documents(*, documents: list[Document], actor=None, actor_label: str 
         for doc in documents:
             counts["materials"] += _import_materials(doc.data.get("materials", []))
         for doc in documents:
-            for i, item in enumerate(doc.data.get("items", [])):
-                counts["item_versions"] += _import_item(doc, i, item, conflicts)
+            for item in doc.data.get("items", []):
+                counts["item_versions"] += _import_item(item)
         from tongban.bundles.services import import_bundles
 
         for doc in documents:
-            counts["bundle_versions"] += import_bundles(doc=doc, conflicts=conflicts)
+            counts["bundle_versions"] += import_bundles(doc=doc)
         for doc in documents:
             counts["issuer_grants"] += _grant_issuers(doc.data.get("licence_types", []), actor=actor,
                                                       actor_label=actor_label, provision=provision_issuers)
-        if conflicts:
-            transaction.set_rollback(True)
-        elif any(counts.values()):
+        if any(counts.values()):
             _trail_import(documents, counts, actor=actor, actor_label=actor_label)
-    if conflicts:
-        raise InvalidInput(conflicts)
     return counts
 
 
@@ -165,23 +165,17 @@ def _import_materials(materials: list[dict]) -> int:
     return created_count
 
 
-def _import_item(doc: Document, index: int, raw: dict, conflicts: list[Problem]) -> int:
+def _import_item(raw: dict) -> int:
     department = Department.objects.get(uscc=raw["department"])
     item, _ = Item.objects.update_or_create(
         implementation_code=raw["implementation_code"],
         defaults={"basic_code": raw["basic_code"], "region_id": raw["region"], "department": department, "name": raw["name"]})
     written = 0
-    for j, raw_version in enumerate(raw["versions"]):
+    for raw_version in raw["versions"]:
         wanted = codec.normalize_item_version(raw_version)
         existing = item.versions.filter(version=wanted["version"]).first()
         if existing is not None and existing.is_published:
-            if codec.item_version_to_dict(existing) != wanted:
-                conflicts.append(Problem(
-                    f"items[{index}].versions[{j}]", "version.immutable",
-                    f"事项 {raw['implementation_code']} 的第 {wanted['version']} 版已发布，不可修改；请发布新版本",
-                    f"version {wanted['version']} of item {raw['implementation_code']} is published and immutable; publish a new version",
-                    file=doc.name))
-            continue
+            continue  # unchanged (published_version_conflicts refused any change)
         _write_version(item, existing, wanted)
         written += 1
     return written
